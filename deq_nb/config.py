@@ -15,7 +15,7 @@ from pathlib import Path
 
 from yacs.config import CfgNode
 
-# %% ../nbs/04_config.ipynb #3d470c8d
+# %% ../nbs/04_config.ipynb #88c05f07
 def _top_level_defaults():
     return dict(
         OUTPUT_DIR='', LOG_DIR='', DATA_DIR='',   # DATA_DIR is accepted but never read
@@ -54,6 +54,7 @@ def _deq_defaults():
         F_STEP_SIZE=1.0, F_LS=False, B_STEP_SIZE=1.0, B_LS=False,
         SPECTRAL_RADIUS_MODE=False,
         RAND_INIT=False,             # start the forward solve from N(0, 1) instead of zeros
+        F_MEMORY=0,                  # deq_nb: window of the forward Broyden's last updates (0 = full memory)
     )
 
 def _loss_defaults():
