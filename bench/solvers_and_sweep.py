@@ -2,7 +2,7 @@
 
 (a) one Broyden solve on MDEQ-TINY (batch 32, N = 18) divided by the time of its f evaluations alone (goal <= 1.10);
 (b) the one-pass sweep over N = 1..36 divided by one evaluation at N = 36 (goal <= 1.2), and divided by the
-    sum of the 36 separate evaluations (on the demo digits test set, 599 images);
+    sum of the 36 separate evaluations (on the demo digits test set, and on MDEQ-TINY with random images);
 (c) deq_nb's Broyden vs torchdeq 0.1.0's Broyden on the same f and N (`pip install torchdeq==0.1.0` first).
 
     python bench/solvers_and_sweep.py [--repeats 3] [--device cpu|cuda] [--skip-sum]
@@ -68,16 +68,28 @@ def bench_solver_overhead(device, repeats, n=18):
     return f, z0
 
 
-def bench_sweep(device, repeats, skip_sum, n_max=36):
+def digits_model(device):
     cfg = get_config('digits/cls_mdeq_DIGITS', ['DEQ.F_EPS', 1e-7])
     model = MDEQClsNet(cfg)
     load_checkpoint(model, asset_path('mdeq_digits.pt'))
-    model.to(device).eval()
-    loader = DataLoader(digits_datasets()[1], batch_size=128)
+    return model.to(device).eval(), DataLoader(digits_datasets()[1], batch_size=128), 'demo digits (599 test images)'
+
+
+def tiny_model(device):
+    cfg = get_config('cifar/cls_mdeq_TINY', ['DEQ.F_EPS', 1e-7])
+    model = MDEQClsNet(cfg)
+    load_checkpoint(model, torch.load(FIXTURE, weights_only=True)['state_dict'])
+    gen = torch.Generator().manual_seed(0)
+    data = torch.utils.data.TensorDataset(torch.randn(64, 3, 32, 32, generator=gen), torch.randint(0, 10, (64,), generator=gen))
+    return model.to(device).eval(), DataLoader(data, batch_size=32), 'MDEQ-TINY (64 random CIFAR-sized images)'
+
+
+def bench_sweep(device, repeats, skip_sum, make_model, n_max=36):
+    model, loader, name = make_model(device)
     steps = list(range(1, n_max + 1))
     t_sweep, _ = timed(lambda: sweep_classifier(model, loader, steps, progress=False), device, repeats)
     t_one, _ = timed(lambda: evaluate_classifier(model, loader, n_max, progress=False), device, repeats)
-    line = (f"(b) demo digits (599 test images): one-pass sweep N=1..{n_max} {t_sweep:.2f} s, one evaluation at "
+    line = (f"(b) {name}: one-pass sweep N=1..{n_max} {t_sweep:.2f} s, one evaluation at "
             f"N={n_max} {t_one:.2f} s -> ratio {t_sweep / t_one:.3f} (goal <= 1.2)")
     if not skip_sum:
         start = time.perf_counter()
@@ -112,5 +124,6 @@ if __name__ == '__main__':
     print(f"device: {torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'}, "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     f, z0 = bench_solver_overhead(device, args.repeats)
-    bench_sweep(device, args.repeats, args.skip_sum)
+    for make_model in (digits_model, tiny_model):
+        bench_sweep(device, args.repeats, args.skip_sum, make_model)
     bench_torchdeq(f, z0, device, args.repeats)
