@@ -273,7 +273,7 @@ class MDEQOutput:
     result: Optional[SolverResult]   # the forward solve; None in pre-training mode
     z: Tensor                        # packed equilibrium state (B, D, 1)
 
-# %% ../nbs/10_mdeq.ipynb #d956aa5a
+# %% ../nbs/10_mdeq.ipynb #47cfcd5b
 class MDEQNet(nn.Module):
     "The MDEQ core shared by the classification and segmentation networks."
     def __init__(self, cfg, bn_momentum: float = 0.1):
@@ -343,6 +343,11 @@ class MDEQNet(nn.Module):
     def state_shapes(self, injection0: Tensor) -> list:
         "Shapes (C_i, H_i, W_i) of the branch states: branch 0 at the injection's size, halved per branch."
         _, _, h, w = injection0.shape
+        factor = 2 ** (self.arch.num_branches - 1)
+        if h % factor or w % factor:
+            stem = 2 ** self.arch.downsample_times
+            raise ValueError(f"the branches need a stem output divisible by {factor}, got {h}x{w}: give images whose "
+                             f"height and width are multiples of {factor * stem} (the stem divides them by {stem}).")
         shapes = []
         for c in self.arch.num_channels:
             shapes.append((c, h, w))
@@ -475,10 +480,11 @@ class MDEQClsNet(MDEQNet):
         y = F.avg_pool2d(y, kernel_size=y.shape[2:]).flatten(1)
         return self.classifier(y)
 
-# %% ../nbs/10_mdeq.ipynb #1f8f5d5c
+# %% ../nbs/10_mdeq.ipynb #fbc010df
 class MDEQSegNet(MDEQNet):
     "MDEQ semantic segmenter: the core, then all branches upsampled to branch 0, concatenated, and `last_layer`."
-    def __init__(self, cfg, bn_momentum: float = 0.01):
+    def __init__(self, cfg, bn_momentum: Optional[float] = None):
+        if bn_momentum is None: bn_momentum = float(cfg.MODEL.EXTRA.get('BN_MOMENTUM', 0.01))
         super().__init__(cfg, bn_momentum)
         width = sum(self.arch.num_channels)
         kernel = int(cfg.MODEL.EXTRA.get('FINAL_CONV_KERNEL', 1))
