@@ -6,7 +6,7 @@
 __all__ = ['default_config', 'config_to_dict', 'flatten_config', 'cfg_value', 'merge_opts', 'configs_dir', 'config_names',
            'config_path', 'merge_yaml', 'get_config']
 
-# %% ../nbs/04_config.ipynb #f47a2d89
+# %% ../nbs/04_config.ipynb #425f6525
 import difflib
 import importlib.resources
 import shlex
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from yacs.config import CfgNode
 
-# %% ../nbs/04_config.ipynb #88c05f07
+# %% ../nbs/04_config.ipynb #1c187257
 def _top_level_defaults():
     return dict(
         OUTPUT_DIR='', LOG_DIR='', DATA_DIR='',   # DATA_DIR is accepted but never read
@@ -108,7 +108,7 @@ def _debug_defaults():
     return dict(DEBUG=False, SAVE_BATCH_IMAGES_GT=False, SAVE_BATCH_IMAGES_PRED=False,
                 SAVE_HEATMAPS_GT=False, SAVE_HEATMAPS_PRED=False)
 
-# %% ../nbs/04_config.ipynb #e478b75e
+# %% ../nbs/04_config.ipynb #0829c574
 def default_config() -> CfgNode:
     "A fresh, unfrozen config holding the original default values."
     tree = _top_level_defaults()
@@ -119,7 +119,7 @@ def default_config() -> CfgNode:
     cfg.MODEL.EXTRA.set_new_allowed(True)   # the architecture sub-tree is free-form
     return cfg
 
-# %% ../nbs/04_config.ipynb #8aeaf174
+# %% ../nbs/04_config.ipynb #ae3c53e4
 def config_to_dict(cfg: CfgNode) -> dict:
     "`cfg` as nested plain dicts (leaf values are not copied)."
     return {k: config_to_dict(v) if isinstance(v, CfgNode) else v for k, v in cfg.items()}
@@ -132,7 +132,7 @@ def flatten_config(cfg: CfgNode, prefix: str = '') -> dict:
         else: flat[f'{prefix}{k}'] = v
     return flat
 
-# %% ../nbs/04_config.ipynb #53074735
+# %% ../nbs/04_config.ipynb #857b81d8
 def _opt_pairs(opts) -> list:
     "`opts` (tokens, one string of tokens, or a mapping) as a list of `(key, value)` pairs."
     if opts is None: return []
@@ -184,7 +184,7 @@ def merge_opts(cfg: CfgNode, opts) -> CfgNode:
     for key, value in pairs: cfg.merge_from_list([key, value])   # known to succeed now
     return cfg
 
-# %% ../nbs/04_config.ipynb #87b72930
+# %% ../nbs/04_config.ipynb #8cfbb611
 def configs_dir() -> Path:
     "The folder holding the packaged experiment YAML files."
     return Path(str(importlib.resources.files('deq_nb') / 'configs'))
@@ -194,7 +194,7 @@ def config_names(dataset: str | None = None) -> list:
     names = sorted(f'{p.parent.name}/{p.stem}' for p in configs_dir().glob('*/*.yaml'))
     return [n for n in names if dataset is None or n.split('/')[0] == dataset]
 
-# %% ../nbs/04_config.ipynb #5281e646
+# %% ../nbs/04_config.ipynb #6a7e9a73
 def config_path(name_or_path) -> Path:
     "The YAML file meant by a packaged config name or a path."
     if isinstance(name_or_path, Path): return _existing_yaml(name_or_path)

@@ -72,7 +72,7 @@ def digits_datasets(seed: int = DIGITS_SEED, test_fraction: float = DIGITS_TEST_
         return LabelledTensorDataset(inputs, y[idx], DIGITS_CLASSES, idx, norm)
     return make(train_idx), make(test_idx)
 
-# %% ../../nbs/22_data_demo.ipynb #232c2a51
+# %% ../../nbs/22_data_demo.ipynb #e02b19ac
 import math
 from typing import Optional
 
@@ -94,31 +94,38 @@ def _scene_generator(seed: int, split: str, index: int) -> torch.Generator:
     mixed = np.random.SeedSequence([seed, _SPLIT_STREAMS[split], index]).generate_state(1)[0]
     return torch.Generator().manual_seed(int(mixed))
 
-def _uniform(gen: torch.Generator, low: float, high: float, n: int = 1) -> torch.Tensor:
-    return low + (high - low) * torch.rand(n, generator=gen, dtype=torch.float64)
+def _uniform(gen: torch.Generator, low: float, high: float) -> float:
+    return low + (high - low) * torch.rand(1, generator=gen, dtype=torch.float64).item()
 
-# %% ../../nbs/22_data_demo.ipynb #044c7200
+def _rand(gen: torch.Generator, *shape) -> np.ndarray:
+    return torch.rand(*shape, generator=gen, dtype=torch.float64).numpy()
+
+# %% ../../nbs/22_data_demo.ipynb #0e799f7b
 def _grid(size: int):
-    c = torch.arange(size, dtype=torch.float64) + 0.5
-    return c[None, :].expand(size, size), c[:, None].expand(size, size)      # x (columns), y (rows)
+    c = np.arange(size, dtype=np.float64) + 0.5
+    return np.broadcast_to(c[None, :], (size, size)), np.broadcast_to(c[:, None], (size, size))   # x (columns), y (rows)
 
-def _coarse_noise(gen, size: int, cells: int = 6) -> torch.Tensor:
+def _coarse_noise(gen, size: int, cells: int = 6) -> np.ndarray:
     "A (size, size) smooth random field in [0, 1]: uniform values on a coarse grid, bilinearly interpolated."
-    coarse = torch.rand(1, 1, cells, cells, generator=gen, dtype=torch.float64)
-    return F.interpolate(coarse, size=(size, size), mode='bilinear', align_corners=True)[0, 0]
+    coarse = _rand(gen, cells, cells)
+    pos = np.linspace(0, cells - 1, size)
+    i0 = np.minimum(np.floor(pos).astype(int), cells - 2)
+    w = pos - i0
+    rows = coarse[i0] * (1 - w)[:, None] + coarse[i0 + 1] * w[:, None]                 # (size, cells)
+    return rows[:, i0] * (1 - w)[None, :] + rows[:, i0 + 1] * w[None, :]
 
 SHAPES_HUES = ((1.5, 0.8, 0.7), (0.75, 1.5, 0.75), (0.7, 0.8, 1.5))   # reddish discs, greenish squares, bluish triangles
 
-def _colour(gen, brightness: float, hue=(1.0, 1.0, 1.0)) -> torch.Tensor:
+def _colour(gen, brightness: float, hue=(1.0, 1.0, 1.0)) -> np.ndarray:
     "An RGB colour (3,): a grey level times a hue (grey by default), with a random tint."
-    tint = 0.2 * (torch.rand(3, generator=gen, dtype=torch.float64) - 0.5)
-    return (brightness * torch.tensor(hue, dtype=torch.float64) + tint).clamp(0, 1)
+    tint = 0.2 * (_rand(gen, 3) - 0.5)
+    return np.clip(brightness * np.asarray(hue) + tint, 0, 1)
 
 def _shape_frame(gen, size: int) -> tuple:
     "A random shape size (circumradius), centre and orientation: (radius, cx, cy, angle)."
-    radius = _uniform(gen, 0.14 * size, 0.26 * size).item()
-    cx, cy = _uniform(gen, radius, size - radius).item(), _uniform(gen, radius, size - radius).item()
-    return radius, cx, cy, _uniform(gen, 0, 2 * math.pi).item()
+    radius = _uniform(gen, 0.14 * size, 0.26 * size)
+    cx, cy = _uniform(gen, radius, size - radius), _uniform(gen, radius, size - radius)
+    return radius, cx, cy, _uniform(gen, 0, 2 * math.pi)
 
 def _local_coords(frame: tuple, size: int):
     "Pixel-centre coordinates (u, v) in the shape's frame: origin at its centre, u along its orientation."
@@ -127,52 +134,53 @@ def _local_coords(frame: tuple, size: int):
     dx, dy = x - cx, y - cy
     return dx * math.cos(angle) + dy * math.sin(angle), -dx * math.sin(angle) + dy * math.cos(angle)
 
-def _signed_distance(kind: int, frame: tuple, size: int) -> torch.Tensor:
+def _signed_distance(kind: int, frame: tuple, size: int) -> np.ndarray:
     "Signed distance (pixels, positive inside) to a disc (1), square (2) or equilateral triangle (3) placed by `frame`."
     radius = frame[0]
     u, v = _local_coords(frame, size)
-    if kind == 1: return radius - torch.sqrt(u ** 2 + v ** 2)
-    if kind == 2: return 0.85 * radius - torch.maximum(u.abs(), v.abs())
+    if kind == 1: return radius - np.sqrt(u ** 2 + v ** 2)
+    if kind == 2: return 0.85 * radius - np.maximum(np.abs(u), np.abs(v))
     if kind == 3:
         edges = [0.75 * radius - (u * math.cos(k * 2 * math.pi / 3) + v * math.sin(k * 2 * math.pi / 3)) for k in range(3)]
-        return torch.stack(edges).amin(0)
+        return np.min(edges, axis=0)
     raise ValueError(f"shape kind must be 1 (disc), 2 (square) or 3 (triangle), got {kind}")
 
-def _fill_pattern(kind: int, frame: tuple, gen, size: int) -> torch.Tensor:
+def _fill_pattern(kind: int, frame: tuple, gen, size: int) -> np.ndarray:
     "The (size, size) fill pattern in [0, 1] of a shape: rings (disc), checkerboard (square), stripes along an edge (triangle)."
-    period, phase = _uniform(gen, 3.0, 6.0).item(), _uniform(gen, 0, 2 * math.pi).item()
+    period, phase = _uniform(gen, 3.0, 6.0), _uniform(gen, 0, 2 * math.pi)
     u, v = _local_coords(frame, size)
-    if kind == 1: return 0.5 + 0.5 * torch.cos(2 * math.pi * torch.sqrt(u ** 2 + v ** 2) / period + phase)
-    if kind == 2: return 0.5 + 0.5 * torch.sign(torch.sin(2 * math.pi * u / period + phase) * torch.sin(2 * math.pi * v / period))
-    return 0.5 + 0.5 * torch.sin(2 * math.pi * u / period + phase)
+    if kind == 1: return 0.5 + 0.5 * np.cos(2 * math.pi * np.sqrt(u ** 2 + v ** 2) / period + phase)
+    if kind == 2: return 0.5 + 0.5 * np.sign(np.sin(2 * math.pi * u / period + phase) * np.sin(2 * math.pi * v / period))
+    return 0.5 + 0.5 * np.sin(2 * math.pi * u / period + phase)
 
-# %% ../../nbs/22_data_demo.ipynb #e257e3b5
+# %% ../../nbs/22_data_demo.ipynb #eaefa64f
 def render_shapes_scene(index: int, split: str = 'test', seed: int = SHAPES_SEED, size: int = SHAPES_SIZE):
     "Scene `index` of `split`: an (size, size, 3) uint8 RGB image and an (size, size) int64 label map (255 = ignore)."
     gen = _scene_generator(seed, split, index)
-    bright = _uniform(gen, 0.15, 0.85).item()
-    mix = 0.7 * _coarse_noise(gen, size) + 0.3 * torch.rand(size, size, generator=gen, dtype=torch.float64)
+    bright = _uniform(gen, 0.15, 0.85)
+    mix = 0.7 * _coarse_noise(gen, size) + 0.3 * _rand(gen, size, size)
     low, high = _colour(gen, bright - 0.1), _colour(gen, bright + 0.1)
     image = low[:, None, None] * (1 - mix) + high[:, None, None] * mix                  # (3, size, size)
-    label = torch.zeros(size, size, dtype=torch.long)
+    label = np.zeros((size, size), dtype=np.int64)
     for _ in range(int(torch.randint(1, 4, (1,), generator=gen))):
         kind = int(torch.randint(1, 4, (1,), generator=gen))
         frame = _shape_frame(gen, size)
         d = _signed_distance(kind, frame, size)
-        contrast, coin = _uniform(gen, 0.25, 0.5).item(), _uniform(gen, 0, 1).item()
+        contrast, coin = _uniform(gen, 0.25, 0.5), _uniform(gen, 0, 1)
         brighter = bright + contrast <= 0.95 and (bright - contrast < 0.05 or coin < 0.5)
         level = bright + contrast if brighter else bright - contrast
-        fill = _colour(gen, level, SHAPES_HUES[kind - 1])[:, None, None] * (0.7 + 0.6 * (_fill_pattern(kind, frame, gen, size) - 0.5))
-        alpha = (d + 0.5).clamp(0, 1)
-        image = image * (1 - alpha) + fill.clamp(0, 1) * alpha
+        colour = _colour(gen, level, SHAPES_HUES[kind - 1])
+        fill = colour[:, None, None] * (0.7 + 0.6 * (_fill_pattern(kind, frame, gen, size) - 0.5))
+        alpha = np.clip(d + 0.5, 0, 1)
+        image = image * (1 - alpha) + np.clip(fill, 0, 1) * alpha
         label[d >= SHAPES_BAND] = kind
-        label[d.abs() < SHAPES_BAND] = IGNORE_LABEL
+        label[np.abs(d) < SHAPES_BAND] = IGNORE_LABEL
     if torch.rand(1, generator=gen) < 0.5:                                             # the bonnet
         rows = int(torch.randint(3, 8, (1,), generator=gen))
         image[:, size - rows:] = 0.08
         label[size - rows:] = IGNORE_LABEL
-    rgb = (image.permute(1, 2, 0) * 255).round().clamp(0, 255).to(torch.uint8).numpy()
-    return rgb, label
+    rgb = np.clip(np.round(image.transpose(1, 2, 0) * 255), 0, 255).astype(np.uint8)
+    return rgb, torch.from_numpy(label)
 
 # %% ../../nbs/22_data_demo.ipynb #4eeeab11
 def shapes_dataset(split: str = 'test', n: Optional[int] = None, seed: int = SHAPES_SEED,
