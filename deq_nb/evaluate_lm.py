@@ -17,7 +17,8 @@ from tqdm.auto import tqdm
 
 from .data.text import Corpus, LMOrderedIterator, demo_text_corpus, get_lm_corpus
 from .results import TRANSFORMER, append_rows, run_stamp
-from .tasks import Task, task_weights, default_results_path, resolve_device
+from .core import resolve_device
+from .tasks import Task, task_weights, default_results_path
 from .transformer import (DEQTransformerConfig, build_transformer, config_fields, read_transformer_checkpoint,
                                 transformer_config)
 

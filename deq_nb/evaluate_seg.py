@@ -22,9 +22,11 @@ from tqdm.auto import tqdm
 from .config import config_path
 from .data.vision import IGNORE_LABEL, IMAGENET_MEAN, IMAGENET_STD, cityscapes_prediction_image, seg_dataset, subset
 from .evaluate import StepOutcome, observe_steps
-from .mdeq import MDEQSegNet, load_with_rules
+from .mdeq import MDEQSegNet
+from .checkpoint import load_with_rules
+from .core import resolve_device
 from .results import SEG_TEST, append_rows, format_opts, run_stamp
-from .tasks import Task, task_weights, default_results_path, resolve_device, task_config
+from .tasks import Task, task_weights, default_results_path, task_config
 
 # %% auto #0
 __all__ = ['confusion_matrix', 'segmentation_metrics', 'SegmentationMeter', 'SegInference', 'windows', 'default_prediction_image',

@@ -19,12 +19,12 @@ from .layers import weight_norm, has_weight_norm, reset_weight_norm, detach_weig
 from .layers import VariationalHidDropout2d, list2vec, vec2list
 from .implicit import SolverSpec, implicit_layer, spectral_radius
 from .solvers import SolverResult
+from .checkpoint import CheckpointMismatchError, load_checkpoint, load_with_rules
 
 # %% auto #0
-__all__ = ['CHECKPOINT_RULES', 'MDEQArch', 'conv3x3', 'conv5x5', 'BasicBlock', 'BranchNet', 'UpsampleModule', 'DownsampleModule',
-           'MDEQModule', 'Bottleneck', 'CoreOutput', 'MDEQOutput', 'MDEQNet', 'MDEQClsNet', 'MDEQSegNet',
-           'CheckpointMismatchError', 'LoadReport', 'load_checkpoint', 'infer_mdeq_config', 'mdeq_config_hints',
-           'CheckpointRules', 'load_with_rules']
+__all__ = ['MDEQArch', 'conv3x3', 'conv5x5', 'BasicBlock', 'BranchNet', 'UpsampleModule', 'DownsampleModule', 'MDEQModule',
+           'Bottleneck', 'CoreOutput', 'MDEQOutput', 'MDEQNet', 'MDEQClsNet', 'MDEQSegNet', 'infer_mdeq_config',
+           'mdeq_config_hints']
 
 # %% ../nbs/10_mdeq.ipynb #934a5471
 def _cfg_get(cfg, key: str):
@@ -504,124 +504,6 @@ class MDEQSegNet(MDEQNet):
         maps = [y_list[0]] + [F.interpolate(y, size=size, mode='bilinear', align_corners=True) for y in y_list[1:]]
         return self.last_layer(torch.cat(maps, dim=1))
 
-# %% ../nbs/10_mdeq.ipynb #d71bf2c1
-class CheckpointMismatchError(ValueError):
-    "A checkpoint whose keys or shapes do not fit the model."
-    def __init__(self, message: str, missing: list, unexpected: list, mismatched: list):
-        super().__init__(message)
-        self.missing, self.unexpected, self.mismatched = missing, unexpected, mismatched
-
-@dataclass
-class LoadReport:
-    "What `load_checkpoint` did."
-    source: str
-    loaded: list                      # model keys that received a tensor
-    stripped: list                    # (checkpoint key, model key) pairs whose prefix was removed
-    dropped: list                     # checkpoint keys ignored because of `drop_prefixes`
-    dropped_by: dict = field(default_factory=dict)   # drop prefix -> the checkpoint keys it dropped
-    rules: str = ''                   # name of the rule set used (`load_with_rules`), if any
-
-    def __repr__(self):
-        return (f"LoadReport({self.source}: {len(self.loaded)} tensors loaded, {len(self.stripped)} prefixes "
-                f"stripped, {len(self.dropped)} keys dropped)")
-
-    def summary(self) -> str:
-        "What was loaded, stripped and dropped, in words (one line per item)."
-        rules = f" (rules {self.rules!r})" if self.rules else ''
-        lines = [f"loaded {len(self.loaded)} tensors, every parameter and buffer of the model, from {self.source}{rules}"]
-        removed = {}
-        for ckpt_key, model_key in self.stripped:
-            prefix = ckpt_key[:len(ckpt_key) - len(model_key)]
-            removed[prefix] = removed.get(prefix, 0) + 1
-        lines += [f"removed the prefix {p!r} from {n} keys" for p, n in removed.items()]
-        lines += [f"dropped {len(keys)} keys under {p!r} (e.g. {keys[0]})" for p, keys in self.dropped_by.items()]
-        return '\n'.join(lines)
-
-# %% ../nbs/10_mdeq.ipynb #e7b9b9e1
-def _read_checkpoint(path_or_state_dict) -> tuple:
-    "(state dict, description of the source) from a path or an in-memory checkpoint."
-    if isinstance(path_or_state_dict, (str, Path)):
-        path = Path(path_or_state_dict).expanduser()
-        if not path.is_file():
-            raise FileNotFoundError(f"checkpoint file not found: {path} (check the path, e.g. TEST.MODEL_FILE).")
-        ckpt, source = torch.load(path, map_location='cpu', weights_only=True), str(path)
-    else:
-        ckpt, source = path_or_state_dict, 'state dict'
-    if not isinstance(ckpt, dict):
-        raise ValueError(f"a checkpoint must be a dict of tensors or {{'state_dict': ...}}, got {type(ckpt).__name__}.")
-    if isinstance(ckpt.get('state_dict'), dict):
-        ckpt = ckpt['state_dict']
-    bad = [k for k, v in ckpt.items() if not torch.is_tensor(v)]
-    if bad:
-        raise ValueError(f"checkpoint entries are not tensors: {bad[:5]} (is this a training checkpoint without "
-                         "a 'state_dict' entry?).")
-    return dict(ckpt), source
-
-def _strip_and_drop(sd: dict, strip_prefixes: Sequence[str], drop_prefixes: Sequence[str]) -> tuple:
-    out, stripped, dropped_by = {}, [], {}
-    for key, value in sd.items():
-        new = key
-        for prefix in strip_prefixes:
-            if new.startswith(prefix):
-                new = new[len(prefix):]
-        drop = next((p for p in drop_prefixes if new.startswith(p)), None)
-        if drop is not None:
-            dropped_by.setdefault(drop, []).append(key)
-            continue
-        if new != key:
-            stripped.append((key, new))
-        if new in out:
-            raise ValueError(f"two checkpoint keys map to {new!r} after stripping {tuple(strip_prefixes)}.")
-        out[new] = value
-    return out, stripped, dropped_by
-
-def _few(keys: Sequence, n: int = 6) -> str:
-    shown = ', '.join(map(str, keys[:n]))
-    return shown + (f', ... (+{len(keys) - n} more)' if len(keys) > n else '')
-
-# %% ../nbs/10_mdeq.ipynb #b53ce82f
-def _prefix_hints(missing: list, unexpected: list, model_sd: dict) -> list:
-    "Suggest `strip_prefixes`/`drop_prefixes` when unexpected keys are model keys under some prefix."
-    hints, strip, drop = [], set(), set()
-    for key in unexpected:
-        head, _, rest = key.partition('.')
-        if rest in model_sd:
-            strip.add(head + '.')
-        elif rest and head not in {k.split('.')[0] for k in model_sd}:
-            drop.add(head + '.')
-    if strip:
-        hints.append(f"the checkpoint's keys carry a prefix: pass strip_prefixes={tuple(sorted(strip))}")
-    if drop and (strip or not missing):
-        hints.append(f"keys under {sorted(drop)} belong to no module of the model: pass drop_prefixes=... for them")
-    return hints
-
-def load_checkpoint(model: nn.Module, path_or_state_dict, strip_prefixes: Sequence[str] = ('module.',),
-                    drop_prefixes: Sequence[str] = ()) -> LoadReport:
-    "Load a checkpoint strictly into `model`; raise `CheckpointMismatchError` naming what does not fit."
-    sd, source = _read_checkpoint(path_or_state_dict)
-    sd, stripped, dropped_by = _strip_and_drop(sd, tuple(strip_prefixes), tuple(drop_prefixes))
-    model_sd = model.state_dict()
-    missing = [k for k in model_sd if k not in sd]
-    unexpected = [k for k in sd if k not in model_sd]
-    mismatched = [(k, tuple(sd[k].shape), tuple(v.shape)) for k, v in model_sd.items()
-                  if k in sd and sd[k].shape != v.shape]
-    if missing or unexpected or mismatched:
-        lines = [f"checkpoint ({source}) does not fit {type(model).__name__}: {len(missing)} missing, "
-                 f"{len(unexpected)} unexpected, {len(mismatched)} shape-mismatched keys."]
-        if missing: lines.append(f"  missing ({len(missing)}): {_few(missing)}")
-        if unexpected: lines.append(f"  unexpected ({len(unexpected)}): {_few(unexpected)}")
-        if mismatched:
-            lines.append(f"  shape mismatches ({len(mismatched)}): " +
-                         _few([f"{k} checkpoint {a} vs model {b}" for k, a, b in mismatched], 4))
-        hints = _prefix_hints(missing, unexpected, model_sd)
-        if hasattr(model, 'config_hints'):
-            hints += model.config_hints(sd)
-        lines += [f"  hint: {h}" for h in hints]
-        raise CheckpointMismatchError('\n'.join(lines), missing, unexpected, mismatched)
-    model.load_state_dict(sd, strict=True)
-    dropped = [k for keys in dropped_by.values() for k in keys]
-    return LoadReport(source, list(model_sd), stripped, dropped, dropped_by)
-
 # %% ../nbs/10_mdeq.ipynb #8e97f277
 def infer_mdeq_config(sd: dict) -> dict:
     "Config values (`'MODEL.…'` keys) implied by an MDEQ state dict's names and shapes."
@@ -677,31 +559,3 @@ def mdeq_config_hints(model: 'MDEQNet', sd: dict) -> list:
     if changes:
         hints.append("config changes implied by the checkpoint: " + ' '.join(changes))
     return hints
-
-# %% ../nbs/10_mdeq.ipynb #ad182231
-@dataclass(frozen=True)
-class CheckpointRules:
-    "A named, explicit way of mapping a checkpoint written by some code onto a deq_nb model."
-    name: str
-    strip_prefixes: tuple             # removed from the start of the keys, in this order
-    drop_prefixes: tuple              # keys starting with these (after stripping) are ignored, and reported
-    about: str                        # which checkpoints the rules are for
-
-CHECKPOINT_RULES = MappingProxyType({r.name: r for r in (
-    CheckpointRules('strict', ('module.',), (),
-                    "deq_nb's checkpoints and the v2 code's (plain state dicts or nn.DataParallel's 'module.' keys)"),
-    CheckpointRules('mdeq-v1-seg', ('module.', 'model.'), ('fullstage_copy.', 'deq.', 'loss.'),
-                    "segmentation weights of the older locuslab/mdeq code (the released MDEQ_XL_Seg.pkl): the "
-                    "FullModel wrapper's 'model.' prefix is removed; its loss buffer, the un-normed copy of f "
-                    "(fullstage_copy) and the DEQ wrapper's references to f (deq.func*) are dropped"),
-)})
-
-def load_with_rules(model: nn.Module, path_or_state_dict, rules: str | CheckpointRules = 'strict') -> LoadReport:
-    "Load a checkpoint into `model` with a named rule set (see `CHECKPOINT_RULES`); fail naming anything that does not fit."
-    if isinstance(rules, str):
-        if rules not in CHECKPOINT_RULES:
-            raise ValueError(f"Unknown checkpoint rules {rules!r}; choose one of {sorted(CHECKPOINT_RULES)}.")
-        rules = CHECKPOINT_RULES[rules]
-    report = load_checkpoint(model, path_or_state_dict, rules.strip_prefixes, rules.drop_prefixes)
-    report.rules = rules.name
-    return report

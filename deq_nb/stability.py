@@ -17,10 +17,12 @@ from torch.utils.data import DataLoader
 from .config import config_path, get_config
 from .data.vision import cls_dataset, subset
 from .evaluate import sweep_classifier
-from .mdeq import MDEQClsNet, load_checkpoint
+from .mdeq import MDEQClsNet
+from .checkpoint import load_checkpoint
+from .core import resolve_device
 from .plots import stability_gap, stability_summary
 from .results import CLS_VALID, append_rows, format_opts, read_results, run_stamp
-from .tasks import get_task, parse_steps, resolve_device
+from .tasks import get_task, parse_steps
 from .train import (checkpoint_path, check_settings, final_checkpoint_path, load_training_checkpoint,
                           run_settings, seed_everything, train_classifier, training_method)
 

@@ -18,13 +18,14 @@ import deq_nb
 from .config import config_path, get_config, merge_opts
 from .data.vision import cls_dataset, subset
 from .evaluate import evaluate_classifier, sweep_classifier
-from .mdeq import MDEQClsNet, load_checkpoint
+from .mdeq import MDEQClsNet
+from .checkpoint import load_checkpoint
+from .core import asset_path, resolve_device
 from .results import CLS_VALID, append_rows, format_opts, run_stamp
 
 # %% auto #0
-__all__ = ['TASKS', 'Task', 'get_task', 'asset_path', 'task_weights', 'resolve_device', 'default_results_path', 'parse_steps',
-           'task_config', 'load_task_model', 'task_dataset', 'evaluate_task', 'evaluate_classification_task',
-           'CurveSpec', 'curve_spec', 'curve_rows']
+__all__ = ['TASKS', 'Task', 'get_task', 'task_weights', 'default_results_path', 'parse_steps', 'task_config', 'load_task_model',
+           'task_dataset', 'evaluate_task', 'evaluate_classification_task', 'CurveSpec', 'curve_spec', 'curve_rows']
 
 # %% ../nbs/45_tasks.ipynb #153c83ba
 @dataclass(frozen=True)
@@ -58,10 +59,6 @@ def get_task(name: str) -> Task:
     return TASKS[name]
 
 # %% ../nbs/45_tasks.ipynb #a335f489
-def asset_path(filename: str) -> Path:
-    "Path of a file shipped in `deq_nb/assets`."
-    return Path(deq_nb.__file__).parent / 'assets' / filename
-
 def task_weights(task: Task, weights=None):
     "`weights` if given, else the task's packaged weights; a task without packaged weights needs them given."
     if weights is not None: return weights
@@ -69,14 +66,6 @@ def task_weights(task: Task, weights=None):
         raise ValueError(f"Task {task.name!r} has no packaged weights: pass weights=<checkpoint file> "
                          "(see the README, 'Real data and released weights').")
     return asset_path(task.weights)
-
-def resolve_device(device: str | torch.device = 'auto') -> torch.device:
-    "'auto' means CUDA when available, else CPU; a CUDA request on a machine without one is an error."
-    if str(device) == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    device = torch.device(device)
-    if device.type == 'cuda' and not torch.cuda.is_available():
-        raise RuntimeError(f"device {str(device)!r} was asked for but CUDA is not available here; use device='cpu'.")
-    return device
 
 def default_results_path(task: str, valid_on_train: bool = False, use_loss_as_perf: bool = False) -> Path:
     "The original notebook's file naming: `<task>_n_iter_results[_train][_loss].csv` under `results/`."

@@ -22,15 +22,16 @@ from tqdm.auto import tqdm
 
 import deq_nb
 from .config import flatten_config
+from .core import save_atomically
 from .evaluate import evaluate_classifier
 from .results import CLS_TRAIN, append_row, run_stamp
 
 # %% auto #0
 __all__ = ['DATA_ORDERS', 'UNROLLED_EPS', 'DEMO_CONFIG', 'seed_everything', 'data_order_generator', 'make_optimizer',
            'make_lr_scheduler', 'jac_loss_weight', 'step_f_thres', 'training_method', 'using_unrolled_eps',
-           'save_atomically', 'final_checkpoint_path', 'checkpoint_path', 'rng_state', 'set_rng_state',
-           'load_training_checkpoint', 'run_settings', 'check_settings', 'TrainResult', 'train_classifier',
-           'training_row', 'train_from_config', 'train_demo_digits']
+           'final_checkpoint_path', 'checkpoint_path', 'rng_state', 'set_rng_state', 'load_training_checkpoint',
+           'run_settings', 'check_settings', 'TrainResult', 'train_classifier', 'training_row', 'train_from_config',
+           'train_demo_digits']
 
 # %% ../nbs/30_train.ipynb #2df9ac3d
 def seed_everything(seed: int) -> torch.Generator:
@@ -111,20 +112,6 @@ def using_unrolled_eps(model, eps: Optional[float]):
         else: model.solver_spec = shadowed
 
 # %% ../nbs/30_train.ipynb #ede88f9d
-def save_atomically(obj, path) -> Path:
-    "torch.save `obj` to `path` via a temporary file and an atomic rename."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as fh: torch.save(obj, fh)
-        os.chmod(tmp, 0o644)  # mkstemp creates files readable by the owner only
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
 def final_checkpoint_path(out_dir, seed: int) -> Path:
     "Where a run with `seed` leaves its final weights (the original's file name)."
     return Path(out_dir) / f'final_state_seed{seed}.pth.tar'
@@ -357,7 +344,7 @@ def train_from_config(config: str = DEMO_CONFIG, opts: Sequence = (), *, seed: i
     from deq_nb.data.vision import cls_dataset, subset
     from deq_nb.mdeq import MDEQClsNet
     from deq_nb.results import format_opts
-    from deq_nb.tasks import resolve_device
+    from deq_nb.core import resolve_device
     opts = list(opts) + ([] if data_root is None else ['DATASET.ROOT', str(data_root)])
     cfg = get_config(config, opts)
     train_ds = subset(cls_dataset(cfg, train=True), percent, seed=0)

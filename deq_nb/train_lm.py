@@ -17,7 +17,8 @@ from tqdm.auto import tqdm
 
 from .data.text import Corpus, LMOrderedIterator, demo_text_corpus, demo_text_reference
 from .evaluate_lm import evaluate_lm
-from .train import save_atomically, seed_everything
+from .core import save_atomically
+from .train import seed_everything
 from .transformer import DEQTransformerConfig, DEQTransformerLM
 
 # %% auto #0

@@ -17,8 +17,9 @@ from tqdm.auto import tqdm
 
 from .data.vision import IGNORE_LABEL
 from .evaluate_seg import evaluate_segmenter
+from .core import save_atomically
 from .train import (TrainResult, final_checkpoint_path, jac_loss_weight, make_lr_scheduler, make_optimizer,
-                          save_atomically, seed_everything, step_f_thres)
+                          seed_everything, step_f_thres)
 
 # %% auto #0
 __all__ = ['SHAPES_DEMO_CONFIG', 'segmentation_loss', 'train_segmenter', 'default_head_init', 'train_demo_shapes']

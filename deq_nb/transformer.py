@@ -18,7 +18,7 @@ from torch import nn, Tensor
 from .implicit import SolverSpec, implicit_layer, spectral_radius
 from .layers import (weight_norm, reset_weight_norm, VariationalHidDropout, VariationalAttnDropout,
                            VariationalDropout)
-from .mdeq import load_checkpoint, LoadReport
+from .checkpoint import LoadReport, load_checkpoint, read_checkpoint
 from .solvers import SOLVERS, STOP_MODES, SolverResult
 
 # %% auto #0
@@ -560,37 +560,13 @@ def infer_transformer_config(sd: dict) -> dict:
 # %% ../nbs/11_transformer.ipynb #76de5e9a
 def read_transformer_checkpoint(path_or_dict) -> tuple:
     "`(state_dict, config dict or None, checkpoint dict)` of a `.pt`/`.pkl` file or an already loaded dict."
-    if isinstance(path_or_dict, (str, Path)):
-        path = Path(path_or_dict)
-        if not path.is_file(): raise FileNotFoundError(f"checkpoint file not found: {path}")
-        ckpt = torch.load(path, map_location='cpu', weights_only=True)
-    else: ckpt = path_or_dict
-    if not isinstance(ckpt, dict):
-        raise ValueError(f"a checkpoint must be a state dict or {{'state_dict': ..., 'config': ...}}, got {type(ckpt).__name__}")
-    sd = ckpt['state_dict'] if isinstance(ckpt.get('state_dict'), dict) else ckpt
+    sd, ckpt, _ = read_checkpoint(path_or_dict)
     config = ckpt.get('config') if isinstance(ckpt.get('config'), dict) else None
-    return dict(sd), config, ckpt
-
-def _check_tied_values(model: nn.Module, sd: dict):
-    groups = {}
-    for name, p in model.named_parameters(remove_duplicate=False): groups.setdefault(id(p), []).append(name)
-    for names in groups.values():
-        present = [n for n in names if n in sd]
-        for other in present[1:]:
-            a, b = sd[present[0]], sd[other]
-            if a.shape == b.shape and not torch.equal(a, b):
-                raise ValueError(f"checkpoint keys {present[0]!r} and {other!r} are tied in the model but hold different "
-                                 "values; the checkpoint was made with other tie_weights/tie_projs settings")
+    return sd, config, ckpt
 
 def load_transformer_weights(model: DEQTransformerLM, path_or_dict, strip_prefixes: Sequence[str] = ('module.',)) -> LoadReport:
     "Load a DEQ-Transformer checkpoint strictly into `model` (any device)."
-    sd, _, _ = read_transformer_checkpoint(path_or_dict)
-    def strip(key):
-        prefix = next((p for p in strip_prefixes if key.startswith(p)), '')
-        return key[len(prefix):]
-    sd = {strip(k): v for k, v in sd.items()}
-    _check_tied_values(model, sd)
-    return load_checkpoint(model, sd, strip_prefixes=())
+    return load_checkpoint(model, path_or_dict, strip_prefixes=strip_prefixes)
 
 def build_transformer(config=None, weights=None, device='cpu') -> DEQTransformerLM:
     "A `DEQTransformerLM` for `config` (a config, a dict, a preset name, or None: the checkpoint's), with `weights` loaded, in eval mode."

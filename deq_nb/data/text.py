@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..train import save_atomically
+from ..core import save_atomically
 
 # %% auto #0
 __all__ = ['EOS', 'SPLITS', 'FILE_NAMINGS', 'CACHE_DIRNAME', 'DEMO_TEXT_SEED', 'DEMO_TEXT_SIZES', 'tokenize', 'count_symbols',
