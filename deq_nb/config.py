@@ -46,6 +46,7 @@ def _model_defaults():
         EXTRA={},                    # architecture (FULL_STAGE...): any keys allowed
     )
 
+# %% ../nbs/04_config.ipynb #9ecc1cb0
 def _deq_defaults():
     return dict(
         F_SOLVER='broyden', B_SOLVER='broyden', STOP_MODE='abs',
@@ -77,6 +78,7 @@ def _dataset_defaults():
         NUM_JOINTS_HALF_BODY=8, COLOR_RGB=False,
     )
 
+# %% ../nbs/04_config.ipynb #02d83d89
 def _train_defaults():
     return dict(
         IMAGE_SIZE=[1024, 512],      # segmentation crop, width x height
@@ -142,6 +144,7 @@ def _opt_pairs(opts) -> list:
         raise ValueError(f"Overrides must come as KEY VALUE pairs, got an odd number of tokens: {tokens}")
     return list(zip(tokens[0::2], tokens[1::2]))
 
+# %% ../nbs/04_config.ipynb #288a16ef
 def _check_key(cfg: CfgNode, key) -> None:
     "Raise a clear error unless `key` names an existing leaf value of `cfg`."
     if not isinstance(key, str):
@@ -159,6 +162,14 @@ def _check_key(cfg: CfgNode, key) -> None:
         raise KeyError(f"{key!r} is a section, not a value; set one of its keys: "
                        f"{', '.join(key + '.' + k for k in node)}")
 
+def cfg_value(cfg: CfgNode, key: str):
+    "The value of the dotted `key` in `cfg` (`cfg_value(cfg, 'DEQ.F_THRES')`)."
+    _check_key(cfg, key)
+    node = cfg
+    for part in key.split('.'): node = node[part]
+    return node
+
+# %% ../nbs/04_config.ipynb #435d1ec9
 def _merge_pair(cfg: CfgNode, key: str, value) -> None:
     _check_key(cfg, key)
     try: cfg.merge_from_list([key, value])
@@ -166,13 +177,6 @@ def _merge_pair(cfg: CfgNode, key: str, value) -> None:
         raise ValueError(f"Cannot set {key} to {value!r}: {e}. Values are read as Python literals "
                          f"(1e-7 is a float, 20 an int, True/False are booleans, '0,' is the tuple (0,)) "
                          f"and must have the type of the current value {cfg_value(cfg, key)!r}.") from None
-
-def cfg_value(cfg: CfgNode, key: str):
-    "The value of the dotted `key` in `cfg` (`cfg_value(cfg, 'DEQ.F_THRES')`)."
-    _check_key(cfg, key)
-    node = cfg
-    for part in key.split('.'): node = node[part]
-    return node
 
 def merge_opts(cfg: CfgNode, opts) -> CfgNode:
     "Apply `KEY VALUE` overrides to `cfg` in place (all or nothing) and return it."

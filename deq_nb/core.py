@@ -15,10 +15,11 @@ from typing import Any, Callable, Optional, Sequence
 
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['save_atomically', 'read_torch_file', 'asset_path', 'resolve_device', 'model_device', 'read_int', 'read_float',
-           'read_bool', 'read_list', 'read_steps']
+__all__ = ['save_atomically', 'read_torch_file', 'asset_path', 'resolve_device', 'model_device', 'progress_bar', 'read_int',
+           'read_float', 'read_bool', 'read_list', 'read_steps']
 
 # %% ../nbs/00_core.ipynb #cde5a892
 def save_atomically(obj, path) -> Path:
@@ -88,6 +89,11 @@ def model_device(model: nn.Module) -> torch.device:
     for t in model.parameters(): return t.device
     for t in model.buffers(): return t.device
     return torch.device('cpu')
+
+# %% ../nbs/00_core.ipynb #238a6c3f
+def progress_bar(total: Optional[int] = None, desc: str = '', enabled: bool = True):
+    "A progress bar over `total` steps labelled `desc` (silent when not `enabled`)."
+    return tqdm(total=total, desc=desc, disable=not enabled, leave=False)
 
 # %% ../nbs/00_core.ipynb #4264b906
 def _bad(name: str, value, accepted: str) -> ValueError:

@@ -85,7 +85,7 @@ def spectral_radius(f_z: Tensor, z: Tensor, n_iters: int = 150) -> Tensor:
         v = vjp
     return eig.abs().view(-1, 1)
 
-# %% ../nbs/02_implicit.ipynb #8744e980
+# %% ../nbs/02_implicit.ipynb #33ec0df5
 MODES = ('deq', 'unrolled', 'pretrain')
 
 def _pretrain(f, z0, n_layers, step_size, training, compute_jac_loss, jac_vecs) -> ImplicitOutput:
@@ -101,6 +101,7 @@ def _unrolled(f, z0, spec, observer) -> ImplicitOutput:
     result = solve(f, z0, 'backprop_broyden', spec.f_thres, spec.unrolled_eps, spec.stop_mode, observer=observer)
     return ImplicitOutput(f(result.z), result, None)
 
+# %% ../nbs/02_implicit.ipynb #dd7404a3
 def _deq(f, z0, spec, training, compute_jac_loss, jac_vecs, observer) -> ImplicitOutput:
     with torch.no_grad():
         result = solve(f, z0, spec.f_solver, spec.f_thres, spec.f_eps, spec.stop_mode, observer=observer,

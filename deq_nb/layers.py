@@ -99,6 +99,7 @@ def weight_norm(module: nn.Module, names: Sequence[str] = ('weight',), dim: int 
                     module.register_forward_pre_hook(_refresh_if_moved)]
     return module
 
+# %% ../nbs/03_layers.ipynb #3b7bc1a9
 def reset_weight_norm(model: nn.Module) -> int:
     "Recompute the effective weights of every weight-normed module in `model`; returns how many were reset."
     modules = [m for m in model.modules() if has_weight_norm(m)]
@@ -106,6 +107,7 @@ def reset_weight_norm(model: nn.Module) -> int:
         m._weight_norm.reset(m)
     return len(modules)
 
+# %% ../nbs/03_layers.ipynb #36929cfb
 def detach_weight_norm(model: nn.Module) -> int:
     "After a forward: detach every cached effective weight in `model` (backward through that forward still works)."
     modules = [m for m in model.modules() if has_weight_norm(m)]
@@ -113,6 +115,7 @@ def detach_weight_norm(model: nn.Module) -> int:
         m._weight_norm.detach(m)
     return len(modules)
 
+# %% ../nbs/03_layers.ipynb #9e7f1634
 def remove_weight_norm(module: nn.Module) -> nn.Module:
     "Undo `weight_norm` on `module`: a plain `weight` parameter equal to the current effective weight."
     if not has_weight_norm(module):

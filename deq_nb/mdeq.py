@@ -13,17 +13,18 @@ import re
 
 import torch
 import torch.nn.functional as F
+from fastcore.basics import patch
 from torch import nn, Tensor
 
 from .layers import weight_norm, has_weight_norm, reset_weight_norm, detach_weight_norm
 from .layers import VariationalHidDropout2d, list2vec, vec2list
-from .implicit import SolverSpec, implicit_layer, spectral_radius
+from .implicit import SolverSpec
+from .deq import DEQModel, Equilibrium, SolveArgs
 from .solvers import SolverResult
-from .checkpoint import CheckpointMismatchError, load_checkpoint, load_with_rules
 
 # %% auto #0
 __all__ = ['MDEQArch', 'conv3x3', 'conv5x5', 'BasicBlock', 'BranchNet', 'UpsampleModule', 'DownsampleModule', 'MDEQModule',
-           'Bottleneck', 'CoreOutput', 'MDEQOutput', 'MDEQNet', 'MDEQClsNet', 'MDEQSegNet', 'infer_mdeq_config',
+           'Bottleneck', 'MDEQNet', 'CoreOutput', 'MDEQOutput', 'MDEQClsNet', 'MDEQSegNet', 'infer_mdeq_config',
            'mdeq_config_hints']
 
 # %% ../nbs/10_mdeq.ipynb #934a5471
@@ -241,40 +242,7 @@ def _head_block(c_in: int, width: int, bn_momentum: float) -> nn.Sequential:
     return nn.Sequential(Bottleneck(c_in, width, bn_momentum, shortcut))
 
 # %% ../nbs/10_mdeq.ipynb #a70f925f
-def _solver_options(name: str, step_size: float, line_search: bool, memory: int = 0) -> dict:
-    "Extra solver options from the config: step size and line search (the original passed them to `fixed_point_iteration` only), Broyden's window."
-    if int(memory) < 0:
-        raise ValueError(f"the Broyden memory window (DEQ.F_MEMORY / f_memory) must be >= 0 (0 = full), got {memory}.")
-    if name == 'fixed_point_iteration':
-        return {'step_size': float(step_size), 'ls': bool(line_search)}
-    if name in ('broyden', 'backprop_broyden') and int(memory) > 0:
-        return {'memory': int(memory)}
-    return {}
-
-def _cfg_memory(deq_cfg) -> int:
-    "`DEQ.F_MEMORY` (0, the full memory, when the config predates the key)."
-    return int(deq_cfg.get('F_MEMORY', 0))
-
-@dataclass
-class CoreOutput:
-    "What the shared MDEQ core hands to a head."
-    y_list: list                      # equilibrium states per branch, (B, C_i, H_i, W_i)
-    z: Tensor                         # the same, packed (B, D, 1)
-    result: Optional[SolverResult]    # forward solve (None in pre-training mode)
-    jac_loss: Tensor                  # scalar; 0 when not computed
-    sradius: Tensor                   # (B, 1); 0 when not computed
-
-@dataclass
-class MDEQOutput:
-    "Logits and solver statistics of one forward (`return_stats=True`)."
-    logits: Tensor
-    jac_loss: Tensor                 # scalar, 0 unless computed (training with compute_jac_loss)
-    sradius: Tensor                  # (B, 1), 0 unless computed (eval with spectral_radius_mode)
-    result: Optional[SolverResult]   # the forward solve; None in pre-training mode
-    z: Tensor                        # packed equilibrium state (B, D, 1)
-
-# %% ../nbs/10_mdeq.ipynb #c54cf1e5
-class MDEQNet(nn.Module):
+class MDEQNet(DEQModel):
     "The MDEQ core shared by the classification and segmentation networks."
     def __init__(self, cfg, bn_momentum: float = 0.1):
         super().__init__()
@@ -301,153 +269,142 @@ class MDEQNet(nn.Module):
             stem.add_module(f'DS{i}-RELU', nn.ReLU(inplace=True))
         return stem
 
-    def init_weights(self):
-        "The original initialisation: conv weights and biases ~ N(0, 0.01), affine BatchNorms weight 1, bias 0."
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                if has_weight_norm(m):
-                    # the original drew N(0, 0.01) into the derived weight, which the next reset overwrites:
-                    # v keeps PyTorch's default init and g = ||v||. Draw (and discard) the same numbers so a
-                    # seed gives the original's initial weights.
-                    torch.empty_like(m.weight_v).normal_(0, 0.01)
-                else:
-                    nn.init.normal_(m.weight, 0, 0.01)
-                if m.bias is not None:
-                    nn.init.normal_(m.bias, 0, 0.01)
-            elif isinstance(m, nn.BatchNorm2d) and m.affine:
-                nn.init.ones_(m.weight), nn.init.zeros_(m.bias)
+# %% ../nbs/10_mdeq.ipynb #c54cf1e5
+@patch
+def init_weights(self: MDEQNet):
+    "The original initialisation: conv weights and biases ~ N(0, 0.01), affine BatchNorms weight 1, bias 0."
+    for m in self.modules():
+        if isinstance(m, nn.Conv2d):
+            if has_weight_norm(m): torch.empty_like(m.weight_v).normal_(0, 0.01)   # drawn and discarded, see above
+            else: nn.init.normal_(m.weight, 0, 0.01)
+            if m.bias is not None: nn.init.normal_(m.bias, 0, 0.01)
+        elif isinstance(m, nn.BatchNorm2d) and m.affine:
+            nn.init.ones_(m.weight), nn.init.zeros_(m.bias)
 
-    # ---- solver settings
-    def solver_spec(self) -> SolverSpec:
-        "Forward/backward solver settings from `cfg.DEQ` (`B_SOLVER` 'None' means the forward solver)."
-        d = self.cfg.DEQ
-        b_solver = d.B_SOLVER if d.B_SOLVER not in (None, 'None') else d.F_SOLVER
-        memory = _cfg_memory(d) if _cfg_memory(d) < int(d.F_THRES) else 0
-        return SolverSpec(f_solver=d.F_SOLVER, f_thres=int(d.F_THRES), f_eps=float(d.F_EPS),
-                          f_options=_solver_options(d.F_SOLVER, d.F_STEP_SIZE, d.F_LS, memory),
-                          b_solver=b_solver, b_thres=int(d.B_THRES), b_eps=float(d.B_EPS),
-                          b_options=_solver_options(b_solver, d.B_STEP_SIZE, d.B_LS), stop_mode=d.STOP_MODE)
+# %% ../nbs/10_mdeq.ipynb #b851bcf5
+@patch
+def base_solver_spec(self: MDEQNet) -> SolverSpec:
+    "Forward/backward solver settings from `cfg.DEQ`, with the config's solver options."
+    d = self.cfg.DEQ
+    b_solver = d.B_SOLVER if d.B_SOLVER not in (None, 'None') else d.F_SOLVER
+    return SolverSpec(f_solver=d.F_SOLVER, f_thres=int(d.F_THRES), f_eps=float(d.F_EPS),
+                      f_options={'step_size': float(d.F_STEP_SIZE), 'ls': bool(d.F_LS), 'memory': int(d.get('F_MEMORY', 0))},
+                      b_solver=b_solver, b_thres=int(d.B_THRES), b_eps=float(d.B_EPS),
+                      b_options={'step_size': float(d.B_STEP_SIZE), 'ls': bool(d.B_LS)}, stop_mode=d.STOP_MODE)
 
-    def is_deq_mode(self, train_step: int = -1) -> bool:
-        "Pre-training runs for `0 <= train_step < TRAIN.PRETRAIN_STEPS`; otherwise the model solves for $z^\\star$."
-        return train_step < 0 or train_step >= int(self.cfg.TRAIN.PRETRAIN_STEPS)
+@patch(as_prop=True)
+def pretrain_steps(self: MDEQNet) -> int: return int(self.cfg.TRAIN.PRETRAIN_STEPS)
 
-    # ---- the equilibrium
-    def injections(self, x: Tensor) -> list:
-        "Per-branch injections: the stem (+ `stage0`) output for branch 0, `None` (zero) for the others."
-        u = self.downsample(x)
-        if self.stage0 is not None:
-            u = self.stage0(u)
-        return [u] + [None] * (self.arch.num_branches - 1)
+@patch
+def pretrain_layers(self: MDEQNet, train_step: int) -> int: return self.arch.num_layers
 
-    def state_shapes(self, injection0: Tensor) -> list:
-        "Shapes (C_i, H_i, W_i) of the branch states: branch 0 at the injection's size, halved per branch."
-        _, _, h, w = injection0.shape
-        factor = 2 ** (self.arch.num_branches - 1)
-        if h % factor or w % factor:
-            stem = 2 ** self.arch.downsample_times
-            raise ValueError(f"the branches need a stem output divisible by {factor}, got {h}x{w}: give images whose "
-                             f"height and width are multiples of {factor * stem} (the stem divides them by {stem}).")
-        shapes = []
-        for c in self.arch.num_channels:
-            shapes.append((c, h, w))
-            h, w = h // 2, w // 2
-        return shapes
+@patch
+def pretrain_step_size(self: MDEQNet) -> float:
+    d = self.cfg.DEQ
+    return float(d.F_STEP_SIZE) if d.F_SOLVER == 'fixed_point_iteration' else 1.0
 
-    def initial_state(self, like: Tensor, dim: int) -> Tensor:
-        "z0 of shape (B, D, 1): zeros, or N(0, 1) with `DEQ.RAND_INIT`."
-        shape = (like.shape[0], dim, 1)
-        if self.cfg.DEQ.RAND_INIT:
-            return torch.randn(shape, device=like.device, dtype=like.dtype)
-        return like.new_zeros(shape)
+@patch
+def unrolled_by_default(self: MDEQNet) -> bool: return bool(self.cfg.TRAIN.ALL_UNROLLED)
 
-    def equilibrium(self, x: Tensor, *, train_step: int = -1, f_thres: Optional[int] = None,
-                    f_solver: Optional[str] = None, f_eps: Optional[float] = None, b_thres: Optional[int] = None,
-                    unrolled: Optional[bool] = None, compute_jac_loss: bool = False,
-                    spectral_radius_mode: bool = False, observer: Optional[Callable] = None,
-                    f_memory: Optional[int] = None) -> CoreOutput:
-        "Run the core on images `x` (B, 3, H, W) and return the equilibrium states (see the table above)."
-        deq_mode = self.is_deq_mode(train_step)
-        head_only = bool(self.cfg.TRAIN.HEAD_ONLY) and deq_mode
-        try:
-            with torch.set_grad_enabled(torch.is_grad_enabled() and not head_only):
-                return self._equilibrium(x, deq_mode, f_thres, f_solver, f_eps, b_thres, unrolled,
-                                         compute_jac_loss and self.training, spectral_radius_mode, observer,
-                                         training=self.training and not head_only, f_memory=f_memory)
-        finally:  # the graph built above keeps what backward needs; the module keeps no graph
-            detach_weight_norm(self.fullstage)
+# %% ../nbs/10_mdeq.ipynb #c9dc288b
+@patch
+def injections(self: MDEQNet, x: Tensor) -> list:
+    "Per-branch injections: the stem (+ `stage0`) output for branch 0, `None` (zero) for the others."
+    u = self.downsample(x)
+    if self.stage0 is not None: u = self.stage0(u)
+    return [u] + [None] * (self.arch.num_branches - 1)
 
-    def _equilibrium(self, x, deq_mode, f_thres, f_solver, f_eps, b_thres, unrolled, compute_jac_loss,
-                     spectral_radius_mode, observer, training, f_memory=None) -> CoreOutput:
-        injections = self.injections(x)
-        shapes = self.state_shapes(injections[0])
-        self.last_state_shapes = shapes
-        z0 = self.initial_state(injections[0], sum(c * h * w for c, h, w in shapes))
-        self.fullstage.reset(vec2list(z0, shapes))
+@patch
+def state_shapes(self: MDEQNet, injection0: Tensor) -> list:
+    "Shapes (C_i, H_i, W_i) of the branch states: branch 0 at the injection's size, halved per branch."
+    _, _, h, w = injection0.shape
+    factor = 2 ** (self.arch.num_branches - 1)
+    if h % factor or w % factor:
+        stem = 2 ** self.arch.downsample_times
+        raise ValueError(f"the branches need a stem output divisible by {factor}, got {h}x{w}: give images whose "
+                         f"height and width are multiples of {factor * stem} (the stem divides them by {stem}).")
+    shapes = []
+    for c in self.arch.num_channels:
+        shapes.append((c, h, w))
+        h, w = h // 2, w // 2
+    return shapes
 
-        def f(z: Tensor) -> Tensor:
-            return list2vec(self.fullstage(vec2list(z, shapes), injections))
+@patch
+def initial_state(self: MDEQNet, like: Tensor, dim: int) -> Tensor:
+    "z0 of shape (B, D, 1): zeros, or N(0, 1) with `DEQ.RAND_INIT`."
+    shape = (like.shape[0], dim, 1)
+    if self.cfg.DEQ.RAND_INIT: return torch.randn(shape, device=like.device, dtype=like.dtype)
+    return like.new_zeros(shape)
 
-        spec = self._call_spec(f_thres, f_solver, f_eps, b_thres, f_memory)
-        if unrolled is None:
-            unrolled = bool(self.cfg.TRAIN.ALL_UNROLLED)
-        if not deq_mode:
-            d = self.cfg.DEQ
-            step = float(d.F_STEP_SIZE) if d.F_SOLVER == 'fixed_point_iteration' else 1.0
-            out = implicit_layer(f, z0, spec, mode='pretrain', training=training, n_layers=self.arch.num_layers,
-                                 step_size=step, compute_jac_loss=compute_jac_loss)
-        elif unrolled:
-            out = implicit_layer(f, z0, spec, mode='unrolled', training=training, observer=observer)
-        else:
-            out = implicit_layer(f, z0, spec, mode='deq', training=training, compute_jac_loss=compute_jac_loss,
-                                 observer=observer)
-        z = out.z
-        jac_loss = out.jac_loss if out.jac_loss is not None else z.new_zeros(())
-        sradius = z.new_zeros(z.shape[0], 1)
-        if deq_mode and not unrolled and not self.training and spectral_radius_mode:
-            with torch.enable_grad():
-                z_star = z.detach().requires_grad_()
-                sradius = spectral_radius(f(z_star), z_star, n_iters=150).detach()
-        return CoreOutput(vec2list(z, shapes), z, out.result, jac_loss, sradius)
+# %% ../nbs/10_mdeq.ipynb #ba6cfe4f
+@dataclass
+class CoreOutput:
+    "What the shared MDEQ core hands to a head."
+    y_list: list                      # equilibrium states per branch, (B, C_i, H_i, W_i)
+    eq: Equilibrium                   # the packed state (B, D, 1) and how it was found
 
-    def config_hints(self, state_dict: dict) -> list:
-        "Config changes that would make `state_dict` fit this model (used by `load_checkpoint`'s errors)."
-        return mdeq_config_hints(self, state_dict)
+@patch
+def core(self: MDEQNet, x: Tensor, *, train_step: int = -1, solve: Optional[SolveArgs] = None,
+         compute_jac_loss: bool = False, spectral_radius_mode: bool = False,
+         observer: Optional[Callable] = None) -> CoreOutput:
+    "Run the core on images `x` (B, 3, H, W): the equilibrium states of every branch, and how they were found."
+    head_only = bool(self.cfg.TRAIN.HEAD_ONLY) and self.is_deq_mode(train_step)
+    try:
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not head_only):
+            injections = self.injections(x)
+            shapes = self.last_state_shapes = self.state_shapes(injections[0])
+            z0 = self.initial_state(injections[0], sum(c * h * w for c, h, w in shapes))
+            self.fullstage.reset(vec2list(z0, shapes))
+            def f(z: Tensor) -> Tensor: return list2vec(self.fullstage(vec2list(z, shapes), injections))
+            eq = self.equilibrium(f, z0, train_step=train_step, solve=solve, compute_jac_loss=compute_jac_loss,
+                                  spectral_radius_mode=spectral_radius_mode, observer=observer,
+                                  training=self.training and not head_only)
+    finally:  # the graph built above keeps what backward needs; the module keeps no graph
+        detach_weight_norm(self.fullstage)
+    return CoreOutput(vec2list(eq.z, shapes), eq)
 
-    def _call_spec(self, f_thres, f_solver, f_eps, b_thres, f_memory=None) -> SolverSpec:
-        spec = self.solver_spec().replace(f_thres=f_thres, f_eps=f_eps, b_thres=b_thres, f_solver=f_solver)
-        d = self.cfg.DEQ
-        memory = int(f_memory) if f_memory is not None else _cfg_memory(d)
-        if memory >= spec.f_thres: memory = 0           # a window as long as the solve is the full memory
-        return spec.replace(f_options=_solver_options(spec.f_solver, d.F_STEP_SIZE, d.F_LS, memory))
+# %% ../nbs/10_mdeq.ipynb #9470868d
+@dataclass
+class MDEQOutput:
+    "Logits and solver statistics of one forward (`return_stats=True`)."
+    logits: Tensor
+    jac_loss: Tensor                 # scalar, 0 unless computed (training with compute_jac_loss)
+    sradius: Tensor                  # (B, 1), 0 unless computed (eval with spectral_radius_mode)
+    result: Optional[SolverResult]   # the forward solve; None in pre-training mode
+    z: Tensor                        # packed equilibrium state (B, D, 1)
 
-    # ---- the common protocol of the heads
-    def predict(self, y_list: Sequence[Tensor]) -> Tensor:
-        "The head: logits from the branch states (defined by each subclass)."
+@patch
+def predict(self: MDEQNet, y_list: Sequence[Tensor]) -> Tensor:
+    "The head: logits from the branch states (defined by each subclass)."
+    raise NotImplementedError(f"{type(self).__name__} has no head: use MDEQClsNet or MDEQSegNet.")
+
+@patch
+def logits_from_state(self: MDEQNet, z: Tensor, shapes: Optional[Sequence] = None) -> Tensor:
+    "Logits from a packed state (B, D, 1); `shapes` default to the branch shapes of the latest forward."
+    shapes = shapes if shapes is not None else self.last_state_shapes
+    if shapes is None:
+        raise ValueError("logits_from_state needs the branch shapes: run a forward first or pass shapes= "
+                         "(see MDEQNet.state_shapes).")
+    return self.predict(vec2list(z, shapes))
+
+@patch
+def forward(self: MDEQNet, x: Tensor, *, solve: Optional[SolveArgs] = None, train_step: int = -1,
+            compute_jac_loss: bool = False, spectral_radius_mode: bool = False, observer: Optional[Callable] = None,
+            return_stats: bool = False):
+    "Logits for images `x` (B, 3, H, W), or an `MDEQOutput` with `return_stats=True`."
+    if type(self).predict is MDEQNet.predict:   # fail before the solve, not after it
         raise NotImplementedError(f"{type(self).__name__} has no head: use MDEQClsNet or MDEQSegNet.")
+    core = self.core(x, train_step=train_step, solve=solve, compute_jac_loss=compute_jac_loss,
+                     spectral_radius_mode=spectral_radius_mode, observer=observer)
+    logits = self.predict(core.y_list)
+    if not return_stats: return logits
+    eq = core.eq
+    return MDEQOutput(logits, eq.jac_loss, eq.sradius, eq.result, eq.z)
 
-    def logits_from_state(self, z: Tensor, shapes: Optional[Sequence] = None) -> Tensor:
-        "Logits from a packed state (B, D, 1); `shapes` default to the branch shapes of the latest forward."
-        shapes = shapes if shapes is not None else self.last_state_shapes
-        if shapes is None:
-            raise ValueError("logits_from_state needs the branch shapes: run a forward first or pass shapes= "
-                             "(see MDEQNet.state_shapes).")
-        return self.predict(vec2list(z, shapes))
-
-    def forward(self, x: Tensor, *, train_step: int = -1, f_thres: Optional[int] = None,
-                f_solver: Optional[str] = None, f_eps: Optional[float] = None, b_thres: Optional[int] = None,
-                unrolled: Optional[bool] = None, compute_jac_loss: bool = False, spectral_radius_mode: bool = False,
-                observer: Optional[Callable] = None, return_stats: bool = False, f_memory: Optional[int] = None):
-        "Logits for images `x` (B, 3, H, W), or an `MDEQOutput` with `return_stats=True`."
-        if type(self).predict is MDEQNet.predict:   # fail before the solve, not after it
-            raise NotImplementedError(f"{type(self).__name__} has no head: use MDEQClsNet or MDEQSegNet.")
-        core = self.equilibrium(x, train_step=train_step, f_thres=f_thres, f_solver=f_solver, f_eps=f_eps,
-                                b_thres=b_thres, unrolled=unrolled, compute_jac_loss=compute_jac_loss,
-                                spectral_radius_mode=spectral_radius_mode, observer=observer, f_memory=f_memory)
-        logits = self.predict(core.y_list)
-        if return_stats:
-            return MDEQOutput(logits, core.jac_loss, core.sradius, core.result, core.z)
-        return logits
+@patch
+def config_hints(self: MDEQNet, state_dict: dict) -> list:
+    "Config changes that would make `state_dict` fit this model (used by `load_checkpoint`'s errors)."
+    return mdeq_config_hints(self, state_dict)
 
 # %% ../nbs/10_mdeq.ipynb #29f5f756
 class MDEQClsNet(MDEQNet):

@@ -16,13 +16,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import StrMethodFormatter
 
-from .results import read_results, rows_for, value_at, n_values
+from .results import METHODS, read_results, rows_for, value_at, n_values
 
 # %% auto #0
 __all__ = ['PAPER_RC', 'N_LABEL', 'METHOD_LABELS', 'FIG2_PANELS', 'LOSS_PANELS', 'TRAIN_SPLIT_PANELS', 'gap_curve',
            'plot_gap_vs_iterations', 'GapPanel', 'panel_rows', 'resolve_n_train', 'gap_figure', 'fig2', 'fig_loss',
            'fig_train_split', 'save_figure', 'stability_summary', 'plot_stability', 'stability_gap',
-           'plot_stability_gap', 'fig5']
+           'plot_stability_gap', 'fig5', 'stability_table']
 
 # %% ../nbs/50_plots.ipynb #6df105e4
 PAPER_RC = MappingProxyType({'xtick.labelsize': 6, 'ytick.labelsize': 6, 'axes.labelsize': 8,
@@ -107,6 +107,7 @@ FIG2_PANELS = (
 )
 "Fig. 2: test-split performance gap of every task; `fig2` draws those whose table is given."
 
+# %% ../nbs/50_plots.ipynb #04fa0894
 def _loss_panels(table, n, name, lm=False):
     kw = dict(x='n_forward', cvg_test='test_cvg_rel', cvg_train='train_cvg_rel') if lm else \
          dict(x='f_thres_val', cvg_test='cvg_rel', cvg_train='cvg_rel')
@@ -118,7 +119,7 @@ def _loss_panels(table, n, name, lm=False):
 
 LOSS_PANELS = (*_loss_panels('imagenet', 26, 'ImageNet'), *_loss_panels('wikitext103', 30, 'WikiText-103', lm=True),
                *_loss_panels('demo-digits', None, 'Digits demo'), *_loss_panels('demo-text', None, 'Text demo', lm=True))
-"Loss instead of accuracy/perplexity, test and train split side by side (the README's --use_loss_as_perf variant)."
+"Loss instead of accuracy/perplexity, test and train split side by side (what the original `cls_valid.py` measured with `--use_loss_as_perf`)."
 
 TRAIN_SPLIT_PANELS = (
     GapPanel('imagenet', n_train=26, title='ImageNet - Train set', y='top1', where=_TRAIN),
@@ -128,10 +129,11 @@ TRAIN_SPLIT_PANELS = (
     GapPanel('demo-text', title='Text demo - Train set', y='train_ppl', x='n_forward',
              higher_is_better=False, cvg='train_cvg_rel'),
 )
-"Fig. 2 on the training split (the README's --valid_on_train variant)."
+"Fig. 2 on the training split (what the original `cls_valid.py` measured with `--valid_on_train`)."
 
-# %% ../nbs/50_plots.ipynb #18199139
+# %% ../nbs/50_plots.ipynb #7dd4f2b0
 def _table(value) -> pd.DataFrame:
+    "A table given as a DataFrame or as the path of a results CSV."
     return value if isinstance(value, pd.DataFrame) else read_results(value)
 
 def panel_rows(panel: GapPanel, df: pd.DataFrame) -> pd.DataFrame:
@@ -148,7 +150,7 @@ def resolve_n_train(panel: GapPanel, df: pd.DataFrame, n_train: Mapping | None =
     raise ValueError(f"training N of panel {panel.title or panel.table!r} unknown: the table's f_thres_train "
                      f"holds {found or 'nothing'}; pass n_train={{{panel.table!r}: N}}")
 
-# %% ../nbs/50_plots.ipynb #7dd4f2b0
+# %% ../nbs/50_plots.ipynb #fb8f824a
 def gap_figure(tables: Mapping, panels: Sequence[GapPanel], n_train: Mapping | None = None,
                ncols: int = 2, figsize: tuple | None = None, rc: Mapping = PAPER_RC):
     "Draw the `panels` whose table is in `tables` and has rows; returns (figure, {title: (ax, twin_ax)})."
@@ -176,6 +178,7 @@ def gap_figure(tables: Mapping, panels: Sequence[GapPanel], n_train: Mapping | N
         for ax in axs.flat[len(todo):]: ax.remove()
     return fig, drawn
 
+# %% ../nbs/50_plots.ipynb #b8db5b4f
 def fig2(tables: Mapping, n_train: Mapping | None = None, **kwargs):
     "Fig. 2: performance gap vs test-time iterations for every task in `tables` (keys as in `FIG2_PANELS`)."
     return gap_figure(tables, FIG2_PANELS, n_train, **kwargs)
@@ -188,6 +191,7 @@ def fig_train_split(tables: Mapping, n_train: Mapping | None = None, **kwargs):
     "The train-split variant of Fig. 2."
     return gap_figure(tables, TRAIN_SPLIT_PANELS, n_train, **kwargs)
 
+# %% ../nbs/50_plots.ipynb #5afaaaf1
 def save_figure(fig, path, dpi: int = 300) -> Path:
     "Save like the original notebooks (tight box, no padding, 300 dpi); the format follows the suffix."
     path = Path(path)
@@ -195,8 +199,9 @@ def save_figure(fig, path, dpi: int = 300) -> Path:
     fig.savefig(path, bbox_inches='tight', pad_inches=0, dpi=dpi)
     return path
 
-# %% ../nbs/50_plots.ipynb #fb8f824a
+# %% ../nbs/50_plots.ipynb #d2134037
 def _stability_rows(df, n_train, x, y, methods, exclude_seeds, need=('method', 'f_thres_train')):
+    "The rows of `methods` (trained with `n_train` unless None), minus `exclude_seeds`; an error for a duplicate row."
     need = (*need, 'seed') if exclude_seeds and 'seed' not in need else need
     missing = [c for c in (*need, x, y) if c not in df.columns]
     if missing: raise KeyError(f"columns {missing} missing; for an original stability_results.csv call "
@@ -216,15 +221,16 @@ def _stability_rows(df, n_train, x, y, methods, exclude_seeds, need=('method', '
     return rows
 
 def stability_summary(df: pd.DataFrame, n_train: int = 18, x: str = 'f_thres_val', y: str = 'top1',
-                      methods: Sequence[str] = ('ift', 'unrolled'), exclude_seeds: Sequence = ()) -> pd.DataFrame:
+                      methods: Sequence[str] = METHODS, exclude_seeds: Sequence = ()) -> pd.DataFrame:
     "Mean and std over seeds of `y` per method and `x`, for the models trained with `n_train`."
     rows = _stability_rows(df, n_train, x, y, methods, exclude_seeds)
     rows = rows.assign(**{x: pd.to_numeric(rows[x]).astype(float), y: pd.to_numeric(rows[y]).astype(float)})
     out = rows.groupby(['method', x])[y].agg(['mean', 'std', 'count']).reset_index()
     return out.rename(columns={x: 'n', 'count': 'n_seeds'})
 
-# %% ../nbs/50_plots.ipynb #74a39826
+# %% ../nbs/50_plots.ipynb #c83e4b79
 def _errorbars(ax, summary, xcol, methods):
+    "One errorbar curve (mean ± std) per method of `summary`, against column `xcol`."
     for m in methods:
         s = summary[summary['method'] == m].sort_values(xcol)
         if len(s):
@@ -232,7 +238,7 @@ def _errorbars(ax, summary, xcol, methods):
                         label=METHOD_LABELS.get(m, m))
 
 def plot_stability(ax, df: pd.DataFrame, n_train: int = 18, x: str = 'f_thres_val', y: str = 'top1',
-                   methods: Sequence[str] = ('ift', 'unrolled'), exclude_seeds: Sequence = (),
+                   methods: Sequence[str] = METHODS, exclude_seeds: Sequence = (),
                    ylabel: str = 'Top-1 Accuracy') -> pd.DataFrame:
     "Fig. 5 on `ax`: mean ± std over seeds of `y` vs N+ΔN, one errorbar curve per method; returns the summary."
     summary = stability_summary(df, n_train, x, y, methods, exclude_seeds)
@@ -242,9 +248,9 @@ def plot_stability(ax, df: pd.DataFrame, n_train: int = 18, x: str = 'f_thres_va
     ax.legend()
     return summary
 
-# %% ../nbs/50_plots.ipynb #b8db5b4f
+# %% ../nbs/50_plots.ipynb #047a31be
 def stability_gap(df: pd.DataFrame, delta: int = 7, n_trains: Sequence[int] | None = None,
-                  x: str = 'f_thres_val', y: str = 'top1', methods: Sequence[str] = ('ift', 'unrolled'),
+                  x: str = 'f_thres_val', y: str = 'top1', methods: Sequence[str] = METHODS,
                   exclude_seeds: Sequence = ()) -> pd.DataFrame:
     "Per method and training N: mean/std over seeds of y(N) - y(N + delta)."
     rows = _stability_rows(df, None, x, y, methods, exclude_seeds, need=('method', 'f_thres_train', 'seed'))
@@ -259,8 +265,9 @@ def stability_gap(df: pd.DataFrame, delta: int = 7, n_trains: Sequence[int] | No
                                  f"the {x} values present are {n_values(rows, x)}")
     return pd.DataFrame(out)
 
+# %% ../nbs/50_plots.ipynb #8acddb57
 def plot_stability_gap(ax, df: pd.DataFrame, delta: int = 7, n_trains: Sequence[int] | None = None,
-                       x: str = 'f_thres_val', y: str = 'top1', methods: Sequence[str] = ('ift', 'unrolled'),
+                       x: str = 'f_thres_val', y: str = 'top1', methods: Sequence[str] = METHODS,
                        exclude_seeds: Sequence = ()) -> pd.DataFrame:
     "Mean ± std over seeds of y(N) - y(N + delta) vs the training N, per method; returns the summary."
     summary = stability_gap(df, delta, n_trains, x, y, methods, exclude_seeds)
@@ -281,3 +288,23 @@ def fig5(df: pd.DataFrame, n_train: int = 18, delta: int | None = None, exclude_
             plot_stability_gap(axs[0, 1], df, delta, exclude_seeds=exclude_seeds)
             fig.subplots_adjust(wspace=0.35)
     return fig
+
+# %% ../nbs/50_plots.ipynb #87064bad
+def stability_table(rows: pd.DataFrame, n_train: Sequence[int] = (18,), delta: int = 7,
+                    methods: Sequence[str] = METHODS) -> pd.DataFrame:
+    "Top-1 mean/std at N_train and N_train + delta, and the gap between them, per method and N_train."
+    out = []
+    gaps = stability_gap(rows, delta, list(n_train), methods=methods)
+    for n in n_train:
+        summary = stability_summary(rows, n, methods=methods)
+        for m in methods:
+            at = lambda k: summary[(summary['method'] == m) & (summary['n'] == k)]
+            here, there = at(n), at(n + delta)
+            gap = gaps[(gaps['method'] == m) & (gaps['n_train'] == n)]
+            if not len(here) or not len(there) or not len(gap): continue
+            out.append(dict(method=m, n_train=n, n_seeds=int(here['n_seeds'].iloc[0]),
+                            top1_at_n=here['mean'].iloc[0], std_at_n=here['std'].iloc[0],
+                            top1_at_n_delta=there['mean'].iloc[0], std_at_n_delta=there['std'].iloc[0],
+                            gap=gap['mean'].iloc[0], gap_std=gap['std'].iloc[0]))
+    if not out: raise ValueError(f"no method has rows at both N_train and N_train + {delta} for N_train in {list(n_train)}.")
+    return pd.DataFrame(out)

@@ -22,9 +22,10 @@ import deq_nb
 
 # %% auto #0
 __all__ = ['COLUMN_KINDS', 'ORIGINAL_CLS_VALID', 'ORIGINAL_CLS_TRAIN', 'ORIGINAL_SEG_TEST', 'ORIGINAL_TRANSFORMER',
-           'DEQ_NB_COLUMNS', 'CLS_VALID', 'CLS_TRAIN', 'SEG_TEST', 'TRANSFORMER', 'SCHEMAS', 'Schema', 'format_opts',
-           'method_from_opts', 'f_thres_train_from_opts', 'with_stability_columns', 'read_header', 'append_rows',
-           'append_row', 'run_stamp', 'read_results', 'rows_for', 'n_values', 'value_at']
+           'DEQ_NB_COLUMNS', 'CLS_VALID', 'CLS_TRAIN', 'SEG_TEST', 'TRANSFORMER', 'SCHEMAS', 'METHODS', 'Schema',
+           'format_opts', 'method_from_opts', 'f_thres_train_from_opts', 'with_stability_columns', 'read_header',
+           'check_results_file', 'append_rows', 'append_row', 'run_stamp', 'read_results', 'rows_for', 'n_values',
+           'value_at']
 
 # %% ../nbs/41_results.ipynb #e531b8d8
 def _kinded(kind: str, *names: str) -> dict:
@@ -105,6 +106,9 @@ def format_opts(opts: Sequence | None) -> str:
     return ','.join(str(o) for o in opts)
 
 # %% ../nbs/41_results.ipynb #c77b496c
+METHODS = ('ift', 'unrolled')
+"Values of the `method` column: implicit differentiation, then unrolled backpropagation (the figures' order)."
+
 def method_from_opts(opts) -> str:
     "Training method as the original Fig. 5 notebook infers it: 'unrolled' if that word is in `opts`, else 'ift'."
     return 'unrolled' if isinstance(opts, str) and 'unrolled' in opts else 'ift'
@@ -118,6 +122,7 @@ def f_thres_train_from_opts(opts, default: int = 18) -> float:
     name = parts[1].split('_')
     return int(name[-1]) if len(name) == 2 and name[-1].isdigit() else default
 
+# %% ../nbs/41_results.ipynb #7dcc418e
 def with_stability_columns(df: pd.DataFrame, default_n: int = 18) -> pd.DataFrame:
     "Copy of `df` whose missing `method` / `f_thres_train` values are inferred from `opts` like the original notebook."
     if 'opts' not in df.columns: raise KeyError(f"no 'opts' column to infer from; columns are {list(df.columns)}")
@@ -130,8 +135,9 @@ def with_stability_columns(df: pd.DataFrame, default_n: int = 18) -> pd.DataFram
     out['f_thres_train'] = have_n.where(have_n.notna(), n)
     return out
 
-# %% ../nbs/41_results.ipynb #7dcc418e
+# %% ../nbs/41_results.ipynb #f84d2988
 def _as_schema(schema) -> Schema:
+    "`schema` as a `Schema`: a Schema, the name of a known one, or a sequence of column names."
     if isinstance(schema, Schema): return schema
     if isinstance(schema, str):
         if schema not in SCHEMAS: raise KeyError(f"unknown schema {schema!r}; known: {sorted(SCHEMAS)}")
@@ -141,6 +147,7 @@ def _as_schema(schema) -> Schema:
         raise TypeError("schema must be a Schema, a schema name or a non-empty sequence of column names")
     return Schema('custom', cols, ())
 
+# %% ../nbs/41_results.ipynb #c8eeac34
 def _scalar(value, column: str):
     "`value` as a Python bool/int/float/str (None when missing)."
     if value is None or value is pd.NA: return None
@@ -170,7 +177,9 @@ def _cell(value, column: str, kind: str | None = None) -> str:
     if isinstance(value, float): return repr(value)
     return str(value)
 
+# %% ../nbs/41_results.ipynb #dfb70819
 def _format_rows(rows: Sequence[Mapping], schema: Schema, header: bool) -> str:
+    "`rows` as CSV text in `schema` order (after the header line if `header`); an error for an unknown key."
     cols = schema.columns
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator='\n')
@@ -190,8 +199,9 @@ def read_header(path) -> list | None:
     with open(path, newline='', encoding='utf-8-sig') as f:
         return next(csv.reader(f), [])
 
-# %% ../nbs/41_results.ipynb #e41a5d9c
+# %% ../nbs/41_results.ipynb #8d6d201c
 def _header_error(path: Path, found: list, schema: Schema) -> ValueError:
+    "The error for the file at `path`, whose header `found` is not `schema`'s columns."
     expected = list(schema.columns)
     missing = [c for c in expected if c not in found]
     extra = [c for c in found if c not in expected]
@@ -205,30 +215,62 @@ def _header_error(path: Path, found: list, schema: Schema) -> ValueError:
         f"(e.g. {path.with_name(path.stem + '_v2' + path.suffix)}), or read the old one with "
         f"read_results(path, schema) and write it out again with the new columns.")
 
-def append_rows(path, rows: Iterable[Mapping], schema, timeout: float = 60.0) -> Path:
-    "Append `rows` (dicts column -> value) to the CSV at `path` in `schema` order, under a file lock."
-    schema, path, rows = _as_schema(schema), Path(path), list(rows)
+def _existing_header(path: Path, schema: Schema) -> list | None:
+    "The header of the CSV at `path` (None when missing or empty); an error unless it is `schema`'s columns."
+    found = read_header(path)
+    if found is not None and found != list(schema.columns): raise _header_error(path, found, schema)
+    return found
+
+# %% ../nbs/41_results.ipynb #0b9ff0fc
+def _lock_path(path: Path) -> Path:
+    "The lock file that serialises appends to `path`."
+    return Path(f"{path}.lock")
+
+def _check_writable(path: Path) -> None:
+    "Error unless a CSV and its lock file could be written at `path`, missing folders included; touches nothing."
     if path.is_dir(): raise IsADirectoryError(f"{path} is a directory; give the CSV file's path")
-    body = _format_rows(rows, schema, header=False)        # all errors happen before any I/O
+    base = path.parent                     # the nearest existing folder: the missing ones would be made in it
+    while not base.exists() and base != base.parent: base = base.parent
+    if not base.is_dir(): raise NotADirectoryError(f"cannot create the folder {path.parent}: {base} is a file")
+    lock = _lock_path(path)
+    for f in (path, lock):
+        if f.exists() and not os.access(f, os.W_OK): raise PermissionError(f"{f} is not writable")
+    if not (path.exists() and lock.exists()) and not os.access(base, os.W_OK | os.X_OK):
+        raise PermissionError(f"cannot create files in {base}: the folder is not writable")
+
+def check_results_file(path, schema) -> Path:
+    "Raise now, writing nothing, any error `append_rows(path, rows, schema)` would raise about the file; return its resolved path."
+    schema, path = _as_schema(schema), Path(path)
+    _check_writable(path)
+    _existing_header(path, schema)
+    return path.resolve()
+
+# %% ../nbs/41_results.ipynb #1551d3a4
+def _append_text(path: Path, text: str) -> None:
+    "Append `text` to the file at `path` in one write, on a line of its own, and sync it to disk."
+    if path.exists() and path.stat().st_size:
+        with open(path, 'rb') as f:
+            f.seek(-1, os.SEEK_END)
+            if f.read(1) != b'\n': text = '\n' + text   # never glue a row to a torn last line
+    with open(path, 'a', newline='', encoding='utf-8') as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+
+def append_rows(path, rows: Iterable[Mapping], schema, timeout: float = 60.0) -> Path:
+    "Append `rows` (dicts column -> value) to the CSV at `path` in `schema` order, under a file lock; returns its resolved path."
+    schema, path, rows = _as_schema(schema), Path(path), list(rows)
+    resolved = check_results_file(path, schema)        # the file's errors, before any work
+    body = _format_rows(rows, schema, header=False)    # the rows' errors, before any I/O
     path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(path) + '.lock', timeout=timeout)
     try:
-        with lock:
-            found = read_header(path)
-            if found is not None and found != list(schema.columns): raise _header_error(path, found, schema)
-            text = _format_rows([], schema, header=True) + body if found is None else body
-            if found is not None:
-                with open(path, 'rb') as f:
-                    f.seek(-1, os.SEEK_END)
-                    if f.read(1) != b'\n': text = '\n' + text   # never glue a row to a torn last line
-            with open(path, 'a', newline='', encoding='utf-8') as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
+        with FileLock(str(_lock_path(path)), timeout=timeout):
+            found = _existing_header(path, schema)     # again: another run may have written the file since
+            _append_text(path, body if found is not None else _format_rows([], schema, header=True) + body)
     except Timeout:
         raise TimeoutError(f"could not lock {path}.lock within {timeout} s: another process is writing "
                            f"{path}; retry, or raise `timeout`") from None
-    return path
+    return resolved
 
 def append_row(path, row: Mapping, schema, timeout: float = 60.0) -> Path:
     "Append one row (a dict column -> value) to the CSV at `path`; see `append_rows`."
@@ -260,8 +302,10 @@ def _cast(col: pd.Series, kind: str, name: str, path) -> pd.Series:
         raise ValueError(f"{path}: column {name!r} should hold {kind} values: {e}") from None
 
 def _guess_schema(header: list) -> Schema | None:
+    "The known schema whose columns, or whose original part, are exactly `header`."
     return next((s for s in SCHEMAS.values() if header in (list(s.columns), list(s.original))), None)
 
+# %% ../nbs/41_results.ipynb #2ae9f1dd
 def read_results(path, schema=None) -> pd.DataFrame:
     "Read a results CSV; with a (known or given) schema, columns are typed and in schema order."
     path = Path(path)

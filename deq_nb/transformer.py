@@ -15,14 +15,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 
-from .implicit import SolverSpec, implicit_layer, spectral_radius
+from .core import read_bool, read_float, read_int, read_list
+from .deq import DEQModel, SolveArgs
+from .implicit import SolverSpec
 from .layers import (weight_norm, reset_weight_norm, VariationalHidDropout, VariationalAttnDropout,
                            VariationalDropout)
 from .checkpoint import LoadReport, load_checkpoint, read_checkpoint
 from .solvers import SOLVERS, STOP_MODES, SolverResult
 
 # %% auto #0
-__all__ = ['TRANSFORMER_PRESETS', 'DEQTransformerConfig', 'config_fields', 'transformer_config', 'cluster_bounds',
+__all__ = ['TRANSFORMER_PRESETS', 'DEQTransformerConfig', 'config_fields', 'transformer_config', 'apply_opts', 'cluster_bounds',
            'AdaptiveEmbedding', 'ProjectedAdaptiveLogSoftmax', 'PositionalEmbedding', 'rel_shift', 'attention_mask',
            'channel_layer_norm', 'WeightShareSelfAttention', 'WeightSharePositionwiseFF',
            'RelPartialLearnableDecoderLayer', 'LMMemory', 'LMOutput', 'DEQTransformerLM', 'infer_transformer_config',
@@ -138,6 +140,26 @@ def transformer_config(name: str = 'wt103', **changes) -> DEQTransformerConfig:
     if name not in TRANSFORMER_PRESETS:
         raise ValueError(f"unknown transformer preset {name!r}; choose one of {sorted(TRANSFORMER_PRESETS)}")
     return TRANSFORMER_PRESETS[name].replace(**changes)
+
+# %% ../nbs/11_transformer.ipynb #fd152705
+def _typed(config: DEQTransformerConfig, name: str, value):
+    "`value` (often a string from a command line) converted to the type of config field `name`."
+    current = getattr(config, name)
+    if isinstance(current, tuple):
+        items = read_list(value, name)
+        return tuple(read_bool(v, name) if name == 'tie_projs' else read_int(v, name) for v in items)
+    if isinstance(current, bool): return read_bool(value, name)
+    if isinstance(current, int): return read_int(value, name)
+    if isinstance(current, float): return read_float(value, name)
+    return str(value)
+
+def apply_opts(config: DEQTransformerConfig, opts: Sequence = ()) -> DEQTransformerConfig:
+    "`config` with `opts` = (name, value, name, value, ...) applied, values converted to the fields' types."
+    opts = list(opts)
+    if len(opts) % 2: raise ValueError(f"opts must be name/value pairs, got an odd number of items: {opts}")
+    unknown = [str(n) for n in opts[::2] if str(n) not in config_fields()]
+    if unknown: raise ValueError(f"unknown DEQTransformerConfig field(s) {unknown} in opts; known: {config_fields()}")
+    return config.replace(**{str(n): _typed(config, str(n), v) for n, v in zip(opts[::2], opts[1::2])})
 
 # %% ../nbs/11_transformer.ipynb #26c52117
 def cluster_bounds(n_token: int, cutoffs: Sequence[int]) -> list:
@@ -383,7 +405,7 @@ class LMOutput:
     loss: Optional[Tensor]                 # (tgt_len, B) per-token NLL in nats (None without target)
     mems: LMMemory                         # memory for the next segment
     injection: Tensor                      # (B, 3 * d_model, qlen) this segment's injections
-    jac_loss: Optional[Tensor] = None      # Jacobian penalty (training, when requested)
+    jac_loss: Optional[Tensor] = None      # Jacobian penalty (scalar; 0 unless requested in training)
     result: Optional[SolverResult] = None  # the forward solve (return_stats=True, DEQ mode)
     sradius: Optional[Tensor] = None       # (B, 1) spectral radius (return_stats and spectral_radius_mode, eval)
 
@@ -395,8 +417,10 @@ class _Segment:
     z0: Tensor
 
 # %% ../nbs/11_transformer.ipynb #d56e90f0
-class DEQTransformerLM(nn.Module):
+class DEQTransformerLM(DEQModel):
     "The DEQ-Transformer language model of the original `deq_sequence` code (module names as the released weights)."
+    jac_vecs = 1                    # one Hutchinson probe for the Jacobian penalty, as the original
+
     def __init__(self, config: DEQTransformerConfig):
         super().__init__()
         if not isinstance(config, DEQTransformerConfig):
@@ -437,15 +461,18 @@ class DEQTransformerLM(nn.Module):
             elif any(p is q.weight for q in projections): draw(p, c.proj_init_std)
             else: draw(p, c.init_std)
 
-    def solver_spec(self) -> SolverSpec:
+    def base_solver_spec(self) -> SolverSpec:
         "The solver settings of the config."
         c = self.config
         return SolverSpec(f_solver=c.f_solver, f_thres=c.f_thres, f_eps=c.f_eps, b_solver=c.b_solver,
                           b_thres=c.b_thres, b_eps=c.b_eps, stop_mode=c.stop_mode)
 
-    def is_deq_mode(self, train_step: int = -1) -> bool:
-        "DEQ mode (solver) rather than pre-training (explicit layers) at `train_step`."
-        return train_step < 0 or train_step >= self.config.pretrain_steps
+    @property
+    def pretrain_steps(self) -> int: return self.config.pretrain_steps
+
+    def pretrain_layers(self, train_step: int) -> int:
+        "`n_layer` explicit layers in training, `eval_n_layer` when a model is evaluated before any training step."
+        return self.config.eval_n_layer if (not self.training and train_step <= 0) else self.config.n_layer
 
     def empty_memory(self, bsz: int, like: Tensor) -> LMMemory:
         "Zero-length memory for a batch of `bsz` streams."
@@ -498,37 +525,17 @@ class DEQTransformerLM(nn.Module):
         return self.crit.nll(pred, target.reshape(-1)).view(tgt_len, -1)
 
     def forward(self, data: Tensor, target: Optional[Tensor] = None, mems: Optional[LMMemory] = None, *,
-                train_step: int = -1, f_thres: Optional[int] = None, f_solver: Optional[str] = None,
-                f_eps: Optional[float] = None, b_thres: Optional[int] = None, mem_len: Optional[int] = None,
+                solve: Optional[SolveArgs] = None, train_step: int = -1, mem_len: Optional[int] = None,
                 compute_jac_loss: bool = False, spectral_radius_mode: bool = False,
                 observer: Optional[Callable] = None, return_stats: bool = False) -> LMOutput:
         "Process one segment `data` `(qlen, B)`; score `target` `(tgt_len, B)`; carry `mems`."
-        deq = self.is_deq_mode(train_step)
-        if observer is not None and not deq:
-            raise ValueError(f"an observer needs DEQ mode, but train_step {train_step} < pretrain_steps "
-                             f"{self.config.pretrain_steps} selects the explicit pre-training layers")
-        if f_solver is not None and f_solver not in SOLVERS:
-            raise ValueError(f"unknown f_solver {f_solver!r}; choose one of {sorted(SOLVERS)}")
         seg = self.prepare_segment(data, mems)
-        spec = self.solver_spec().replace(f_thres=f_thres, f_solver=f_solver, f_eps=f_eps, b_thres=b_thres)
-        jac = compute_jac_loss and self.training
-        if deq:
-            out = implicit_layer(seg.f, seg.z0, spec, mode='deq', training=self.training, compute_jac_loss=jac,
-                                 jac_vecs=1, observer=observer)
-            state = out.result.z
-        else:
-            n = self.config.eval_n_layer if (not self.training and train_step <= 0) else self.config.n_layer
-            out = implicit_layer(seg.f, seg.z0, spec, mode='pretrain', training=self.training, n_layers=n,
-                                 compute_jac_loss=jac, jac_vecs=1)
-            state = out.z
-        loss = None if target is None else self.loss_from_state(out.z, target)
-        sradius = None
-        if return_stats and spectral_radius_mode and deq and not self.training:
-            with torch.enable_grad():
-                z_star = state.detach().requires_grad_()
-                sradius = spectral_radius(seg.f(z_star), z_star).detach()
-        return LMOutput(loss, self.next_memory(mems, state, seg.injection, mem_len), seg.injection, out.jac_loss,
-                        out.result if return_stats else None, sradius)
+        eq = self.equilibrium(seg.f, seg.z0, train_step=train_step, solve=solve, compute_jac_loss=compute_jac_loss,
+                              spectral_radius_mode=spectral_radius_mode and return_stats, observer=observer)
+        loss = None if target is None else self.loss_from_state(eq.z, target)
+        stats = dict(result=eq.result, sradius=eq.sradius) if return_stats else {}
+        return LMOutput(loss, self.next_memory(mems, eq.state, seg.injection, mem_len), seg.injection, eq.jac_loss,
+                        **stats)
 
     def config_hints(self, state_dict: dict) -> list:
         "Config changes that would make `state_dict` fit this model (used by `load_checkpoint`'s errors)."

@@ -121,6 +121,7 @@ def _colour(gen, brightness: float, hue=(1.0, 1.0, 1.0)) -> np.ndarray:
     tint = 0.2 * (_rand(gen, 3) - 0.5)
     return np.clip(brightness * np.asarray(hue) + tint, 0, 1)
 
+# %% ../../nbs/22_data_demo.ipynb #a3b80516
 def _shape_frame(gen, size: int) -> tuple:
     "A random shape size (circumradius), centre and orientation: (radius, cx, cy, angle)."
     radius = _uniform(gen, 0.14 * size, 0.26 * size)

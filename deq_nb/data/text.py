@@ -43,6 +43,7 @@ def count_symbols(lines: Iterable[str]) -> Counter:
     for line in lines: counts.update(tokenize(line, add_eos=False))
     return counts
 
+# %% ../../nbs/21_data_text.ipynb #49d4ab32
 class Vocab:
     "Symbols and their ids; `<eos>` has id 0."
     def __init__(self, symbols: Sequence[str]):
@@ -238,6 +239,7 @@ class MarkovTextSource:
                                for j, w in enumerate(self.class_words[c])]
         return out
 
+# %% ../../nbs/21_data_text.ipynb #08cf3ecc
 def markov_text_source(seed: int = 0, n_topics: int = 4, n_classes: int = 8, words_per_class: int = 8,
                        successors: int = 3, eos_range: tuple = (0.05, 0.2), zipf: float = 2.0) -> MarkovTextSource:
     "A random `MarkovTextSource` (deterministic in `seed`)."
@@ -263,7 +265,7 @@ def markov_text_source(seed: int = 0, n_topics: int = 4, n_classes: int = 8, wor
     words = tuple(tuple(_ONSETS[c] + _CODAS[j] for j in range(words_per_class)) for c in range(n_classes))
     return MarkovTextSource(_TOPICS[:n_topics], words, start, transition, eos, emission)
 
-# %% ../../nbs/21_data_text.ipynb #08cf3ecc
+# %% ../../nbs/21_data_text.ipynb #d03f426c
 def _state_chain(source: MarkovTextSource) -> tuple:
     "Transition matrix between states and the entropy (nats) of the next token in each state."
     states = source.states()
@@ -293,6 +295,7 @@ def oracle_nll(source: MarkovTextSource, symbols: Sequence[str], state='line') -
         out[i] = -math.log(p)
     return out
 
+# %% ../../nbs/21_data_text.ipynb #e1669ed6
 def generate_lines(source: MarkovTextSource, n_tokens: int, seed: int) -> list:
     "Lines of text from the source: at least `n_tokens` tokens counting one `<eos>` per line, ending at a line end."
     rng = random.Random(seed)
@@ -338,6 +341,7 @@ def demo_text_corpus(root=None, cache=True) -> Corpus:
     write_demo_text(root)
     return get_lm_corpus(root, cache=cache)
 
+# %% ../../nbs/21_data_text.ipynb #f071d7b3
 def demo_text_reference(corpus: Corpus, split: str = 'valid', bsz: Optional[int] = None) -> dict:
     "Entropy rate and the oracle's loss on `split` (on the targets of `LMOrderedIterator(bsz)` if `bsz` is given)."
     source = demo_text_source()

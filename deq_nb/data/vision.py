@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'CIFAR10_MEAN', 'CIFAR10_STD', 'EVAL_CROP_FRACTION', 'CIFAR10_FOLDER',
            'CIFAR10_TRAIN_FILES', 'CIFAR10_TEST_FILES', 'CIFAR10_META_FILE', 'CITYSCAPES_CLASSES',
-           'CITYSCAPES_LABEL_IDS', 'CITYSCAPES_COLOURS', 'IGNORE_LABEL', 'CLS_DATASETS', 'SEG_DATASETS',
-           'imagenet_eval_transform', 'imagenet_train_transform', 'imagenet_dataset', 'cifar10_files', 'CIFAR10Folder',
-           'cifar10_transform', 'cifar10_dataset', 'labelids_to_trainids', 'trainids_to_labelids',
-           'cityscapes_prediction_image', 'normalise_rgb', 'read_rgb', 'read_label_ids', 'read_list_file',
-           'CityscapesSegmentation', 'cls_dataset', 'seg_dataset', 'subset']
+           'CITYSCAPES_LABEL_IDS', 'CITYSCAPES_COLOURS', 'IGNORE_LABEL', 'imagenet_eval_transform',
+           'imagenet_train_transform', 'imagenet_dataset', 'cifar10_files', 'CIFAR10Unpickler', 'read_cifar10_file',
+           'read_cifar10_batch', 'read_cifar10_meta', 'CIFAR10Folder', 'cifar10_transform', 'cifar10_dataset',
+           'labelids_to_trainids', 'trainids_to_labelids', 'cityscapes_prediction_image', 'normalise_rgb', 'read_rgb',
+           'read_label_ids', 'read_list_file', 'CityscapesSegmentation']
 
 # %% ../../nbs/20_data_vision.ipynb #0af9a658
 import pickle
@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-from torch.utils.data import Dataset, Subset
+from torch.utils.data import Dataset
 from torchvision import transforms as T
-from torchvision.datasets import ImageFolder
+from torchvision.datasets import CIFAR10, ImageFolder
 from torchvision.datasets.utils import check_integrity
 
 # %% ../../nbs/20_data_vision.ipynb #3663471f
@@ -61,13 +61,9 @@ CIFAR10_META_FILE = 'batches.meta'
 
 def _official_cifar10_md5(filename: str) -> str:
     "The checksum of `filename` in the official release, as recorded by torchvision."
-    from torchvision.datasets import CIFAR10
     known = {name: md5 for name, md5 in CIFAR10.train_list + CIFAR10.test_list}
     known[CIFAR10.meta['filename']] = CIFAR10.meta['md5']
     return known[filename]
-
-def _read_pickle(path: Path) -> dict:
-    with open(path, 'rb') as f: return pickle.load(f, encoding='latin1')
 
 def cifar10_files(root, train: bool) -> list:
     "The files of one CIFAR-10 split (with the class-name file), checked to exist."
@@ -83,20 +79,91 @@ def cifar10_files(root, train: bool) -> list:
             f"(the folder torchvision.datasets.CIFAR10(root, download=True) creates).")
     return [folder / n for n in names]
 
+# %% ../../nbs/20_data_vision.ipynb #ed2900cc
+_CIFAR10_GLOBALS = frozenset({
+    ('numpy', 'ndarray'), ('numpy', 'dtype'),
+    ('numpy.core.multiarray', '_reconstruct'), ('numpy._core.multiarray', '_reconstruct'),   # arrays, protocols 0-4
+    ('numpy.core.numeric', '_frombuffer'), ('numpy._core.numeric', '_frombuffer'),           # arrays, protocol 5
+})
+
+class _RefusedGlobal(pickle.UnpicklingError): pass
+
+def _latin1_bytes(text, encoding: str = 'latin1') -> bytes:
+    "What a protocol-2 pickle of `bytes` asks `_codecs.encode` for, and nothing else."
+    if not isinstance(text, str) or encoding not in ('latin1', 'latin-1'):
+        raise _RefusedGlobal(f"an encoding step other than latin-1 ({encoding!r})")
+    return text.encode('latin1')
+
+class CIFAR10Unpickler(pickle.Unpickler):
+    "An unpickler for CIFAR-10 python files: dicts, lists, numbers, strings and numpy arrays; no other global."
+    def __init__(self, file, path):
+        super().__init__(file, encoding='latin1')
+        self.path = path
+
+    def find_class(self, module, name):
+        if (module, name) == ('_codecs', 'encode'): return _latin1_bytes
+        if (module, name) in _CIFAR10_GLOBALS: return super().find_class(module, name)
+        raise _RefusedGlobal(f"{module}.{name}")
+
+    def persistent_load(self, pid):
+        raise _RefusedGlobal(f"a persistent id ({type(pid).__name__})")
+
+# %% ../../nbs/20_data_vision.ipynb #4890423f
+_NOT_OFFICIAL = "it does not look like an official CIFAR-10 batch (python version, cifar-10-python.tar.gz)"
+
+def read_cifar10_file(path) -> dict:
+    "The dict in the CIFAR-10 python file at `path`, read without running code; errors name the file."
+    try:
+        with open(path, 'rb') as f: content = CIFAR10Unpickler(f, path).load()
+    except _RefusedGlobal as e:
+        raise ValueError(f"{path} asks to load {e}, which the CIFAR-10 files never need: {_NOT_OFFICIAL}. "
+                         "deq_nb refused it without running it; replace the file by one from the official "
+                         "archive.") from None
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
+            OverflowError, UnicodeDecodeError, MemoryError) as e:
+        raise ValueError(f"{path} is damaged or cut short ({type(e).__name__}: {str(e)[:120]}): {_NOT_OFFICIAL}. "
+                         "Extract the archive again.") from None
+    if not isinstance(content, dict):
+        raise ValueError(f"{path} holds a {type(content).__name__}, not a dict: {_NOT_OFFICIAL}.")
+    return content
+
+# %% ../../nbs/20_data_vision.ipynb #2584d77a
+def read_cifar10_batch(path) -> tuple:
+    "`(data, labels)` of a CIFAR-10 batch file: a uint8 array (n, 3072) and a list of n ints in 0..9."
+    content = read_cifar10_file(path)
+    data, labels = content.get('data'), content.get('labels')
+    if not (isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.ndim == 2 and data.shape[1] == 3072):
+        found = f"{data.dtype} array {data.shape}" if isinstance(data, np.ndarray) else type(data).__name__
+        raise ValueError(f"{path}: 'data' must be a uint8 array of shape (n, 3072), got {found}: {_NOT_OFFICIAL}.")
+    if not (isinstance(labels, list) and len(labels) == len(data)
+            and all(type(y) is int and 0 <= y < 10 for y in labels)):
+        raise ValueError(f"{path}: 'labels' must be a list of {len(data)} class indices 0..9: {_NOT_OFFICIAL}.")
+    return data, labels
+
+def read_cifar10_meta(path) -> list:
+    "The class names in a CIFAR-10 `batches.meta` file."
+    names = read_cifar10_file(path).get('label_names')
+    if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)):
+        raise ValueError(f"{path}: 'label_names' must be a list of class names: {_NOT_OFFICIAL}.")
+    return names
+
+# %% ../../nbs/20_data_vision.ipynb #c38da497
+def _verify_cifar10(paths):
+    for path in paths:
+        if not check_integrity(str(path), _official_cifar10_md5(path.name)):
+            raise ValueError(f"{path} does not match the official CIFAR-10 checksum: the file is "
+                             f"corrupted or not from the CIFAR-10 python release.")
+
 class CIFAR10Folder(Dataset):
     "CIFAR-10 read from `root/cifar-10-batches-py`: `(transform(PIL image), label)` items."
     def __init__(self, root, train: bool = False, transform=None, verify: bool = False):
         *batches, meta = cifar10_files(root, train)
-        if verify:
-            for path in batches + [meta]:
-                if not check_integrity(str(path), _official_cifar10_md5(path.name)):
-                    raise ValueError(f"{path} does not match the official CIFAR-10 checksum: the file is "
-                                     f"corrupted or not from the CIFAR-10 python release.")
-        entries = [_read_pickle(p) for p in batches]
-        planes = np.concatenate([e['data'] for e in entries]).reshape(-1, 3, 32, 32)
+        if verify: _verify_cifar10(batches + [meta])
+        parts = [read_cifar10_batch(p) for p in batches]
+        planes = np.concatenate([data for data, _ in parts]).reshape(-1, 3, 32, 32)
         self.data = np.ascontiguousarray(planes.transpose(0, 2, 3, 1))   # (n, 32, 32, 3) uint8
-        self.targets = [int(t) for e in entries for t in e['labels']]
-        self.classes = list(_read_pickle(meta)['label_names'])
+        self.targets = [y for _, labels in parts for y in labels]
+        self.classes = read_cifar10_meta(meta)
         self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
         self.train, self.transform = train, transform
 
@@ -218,49 +285,3 @@ class CityscapesSegmentation(Dataset):
             if label.shape != image.shape[1:]:
                 raise ValueError(f"{self.labels[i]} is {tuple(label.shape)} but its image is {tuple(image.shape[1:])}.")
         return image, label
-
-# %% ../../nbs/20_data_vision.ipynb #c8a74a8d
-CLS_DATASETS = ('imagenet', 'cifar10', 'digits')
-
-def cls_dataset(cfg, train: bool = False, valid_on_train: bool = False) -> Dataset:
-    "The classification data set named by `cfg.DATASET.DATASET`, for training or for evaluation."
-    name, root = cfg.DATASET.DATASET, cfg.DATASET.ROOT
-    if name not in CLS_DATASETS:
-        raise ValueError(f"DATASET.DATASET is {name!r}; the classification data sets are {CLS_DATASETS}.")
-    on_train = train or valid_on_train
-    if name == 'imagenet':
-        split = cfg.DATASET.TRAIN_SET if on_train else cfg.DATASET.TEST_SET
-        return imagenet_dataset(root, split, image_size=cfg.MODEL.IMAGE_SIZE[0], train_transform=train)
-    if name == 'cifar10':
-        return cifar10_dataset(root, train=on_train, augment=train and cfg.DATASET.AUGMENT)
-    from deq_nb.data.demo import digits_datasets
-    return digits_datasets()[0 if on_train else 1]
-
-# %% ../../nbs/20_data_vision.ipynb #3208717d
-SEG_DATASETS = ('cityscapes', 'shapes')
-
-def seg_dataset(cfg, train: bool = False, valid_on_train: bool = False) -> Dataset:
-    "The segmentation data set named by `cfg.DATASET.DATASET`: its evaluation split, or its training split."
-    name, root = cfg.DATASET.DATASET, cfg.DATASET.ROOT
-    if name not in SEG_DATASETS:
-        raise ValueError(f"DATASET.DATASET is {name!r}; the segmentation data sets are {SEG_DATASETS}.")
-    on_train = train or valid_on_train
-    if name == 'cityscapes':
-        if train:
-            raise ValueError("deq_nb evaluates on Cityscapes but has no Cityscapes training pipeline (random scale, "
-                             "crop and flip); use valid_on_train=True to evaluate on the training list.")
-        split = cfg.DATASET.TRAIN_SET if on_train else cfg.DATASET.TEST_SET
-        return CityscapesSegmentation(root, split, ignore_label=cfg.TRAIN.IGNORE_LABEL)
-    from deq_nb.data.demo import shapes_dataset
-    return shapes_dataset('train' if on_train else 'test')
-
-# %% ../../nbs/20_data_vision.ipynb #70c2c801
-def subset(dataset, percent: float, seed: int = 0):
-    "A seeded, uniformly random `percent` of `dataset` (a `Subset` in data-set order; `dataset` itself if `percent == 1`)."
-    if not 0 < percent <= 1:
-        raise ValueError(f"percent must be in (0, 1], got {percent!r}")
-    if percent == 1: return dataset
-    n = max(1, int(percent * len(dataset)))
-    gen = torch.Generator().manual_seed(seed)
-    picked = torch.randperm(len(dataset), generator=gen)[:n].sort().values
-    return Subset(dataset, picked.tolist())
