@@ -132,7 +132,7 @@ def _resize(x: Tensor, size: tuple) -> Tensor:
     return F.interpolate(x, size=size, mode='bilinear', align_corners=False)
 
 def _run_forwards(model, x: Tensor, steps: list, sweep: bool, inference: SegInference,
-                  solve: Optional[SolveArgs] = None) -> tuple:
+                  solve: Optional[SolveArgs] = None, train_step: int = -1) -> tuple:
     "All the forwards of batch `x` (B, 3, H, W): a list of `_Forward` and the scaled size of each scale."
     forwards, sizes = [], []
     for k, scale in enumerate(inference.scales):
@@ -145,7 +145,7 @@ def _run_forwards(model, x: Tensor, steps: list, sweep: bool, inference: SegInfe
             if use_windows: piece = _pad_to(piece, inference.crop_size, inference.pad_value)
             for flipped in ((False, True) if inference.flip else (False,)):
                 inp = piece.flip(-1) if flipped else piece
-                forwards.append(_Forward(outcomes_at(model, inp, steps, sweep, solve), k, (h0, h1, w0, w1),
+                forwards.append(_Forward(outcomes_at(model, inp, steps, sweep, solve, train_step), k, (h0, h1, w0, w1),
                                          tuple(piece.shape[-2:]), flipped))
     return forwards, sizes
 
@@ -195,14 +195,14 @@ def _save(preds: Tensor, names: list, folder: Path, to_image: Callable):
         to_image(pred).save(folder / f'{name}.png')
 
 def _evaluate(model, loader, steps: list, sweep: bool, num_classes, ignore_label, inference, cvg_tol, solve,
-              save_predictions, prediction_image, progress) -> dict:
+              train_step, save_predictions, prediction_image, progress) -> dict:
     check_protocol(model, EquilibriumModel)
     model.eval()
     device, seen = model_device(model), [0]
     names = sample_names(loader.dataset) if save_predictions is not None else None
     def update(batch, meters):
         x, y = batch[0].to(device), batch[1].to(device)
-        forwards, sizes = _run_forwards(model, x, steps, sweep, inference, solve)
+        forwards, sizes = _run_forwards(model, x, steps, sweep, inference, solve, train_step)
         for n in steps:
             pred = _scores(forwards, sizes, n, tuple(y.shape[-2:])).argmax(1)
             meters[n].add(pred, y, Convergence.mean([f.outcomes[n].conv for f in forwards]))
@@ -217,17 +217,17 @@ def _evaluate(model, loader, steps: list, sweep: bool, num_classes, ignore_label
 # %% ../nbs/42_evaluate_seg.ipynb #626eb49b
 def evaluate_segmenter(model, loader, f_thres: int, *, num_classes: Optional[int] = None,
                        ignore_label: int = IGNORE_LABEL, inference: SegInference = SegInference(), cvg_tol: float = 1e-3,
-                       solve: Optional[SolveArgs] = None, save_predictions=None,
+                       solve: Optional[SolveArgs] = None, train_step: int = -1, save_predictions=None,
                        prediction_image: Optional[Callable] = None, progress: bool = True) -> dict:
     "mIoU, accuracies and convergence of `model` on `loader` with `f_thres` solver steps."
     n = read_int(f_thres, 'f_thres', 1)
-    return _evaluate(model, loader, [n], False, num_classes, ignore_label, inference, cvg_tol, solve,
+    return _evaluate(model, loader, [n], False, num_classes, ignore_label, inference, cvg_tol, solve, train_step,
                      save_predictions, prediction_image, progress)[n]
 
 def sweep_segmenter(model, loader, f_thres: Sequence[int], *, num_classes: Optional[int] = None,
                     ignore_label: int = IGNORE_LABEL, inference: SegInference = SegInference(), cvg_tol: float = 1e-3,
-                    solve: Optional[SolveArgs] = None, save_predictions=None,
+                    solve: Optional[SolveArgs] = None, train_step: int = -1, save_predictions=None,
                     prediction_image: Optional[Callable] = None, progress: bool = True) -> dict:
     "Metrics at every N in `f_thres` from one solve per forward at the largest N: `{N: metrics}`."
     return _evaluate(model, loader, read_steps(f_thres, 'f_thres'), True, num_classes, ignore_label, inference, cvg_tol,
-                     solve, save_predictions, prediction_image, progress)
+                     solve, train_step, save_predictions, prediction_image, progress)

@@ -169,11 +169,12 @@ def default_results_path(task: str, valid_on_train: bool = False, use_loss_as_pe
     return Path('results') / f"{task}_n_iter_results{'_train' if valid_on_train else ''}{'_loss' if use_loss_as_perf else ''}.csv"
 
 def task_weights(task: Task, params: RunParams) -> Path:
-    "The run's weights: `params.weights`, else the task's; a task without weights needs them given."
+    "The run's weights file: `params.weights`, else the task's; a task without weights needs them given."
     if params.weights is not None: return params.weights
     if task.weights is None:
         raise ValueError(f"Task {task.name!r} has no packaged weights: pass weights=<checkpoint file> "
                          "(see the README, 'Real data and released weights').")
+    if not task.weights.is_file(): raise FileNotFoundError(f"the weights of task {task.name!r} are missing: {task.weights}")
     return task.weights
 
 def common_columns(task: Task, setup: Setup, metrics: dict, device) -> dict:
@@ -183,8 +184,9 @@ def common_columns(task: Task, setup: Setup, metrics: dict, device) -> dict:
                 weights=setup.weights, **run_stamp())
 
 # %% ../nbs/44_runner.ipynb #2a2d6aca
-def run_task(task: Task, kind: TaskKind, params: RunParams) -> pd.DataFrame:
-    "Evaluate `task` as `params` say; append one row per N to the results file; return the rows."
+def run_task(task: Task, kind: TaskKind, params: RunParams, *, steps: Optional[Sequence[int]] = None,
+             columns: Optional[dict] = None) -> pd.DataFrame:
+    "Evaluate `task` as `params` say (or at exactly `steps`, in one pass); append one row per N, with `columns` added."
     kind.check(params)
     device = resolve_device(params.device)
     task_weights(task, params)                      # weights to load exist, or the task has none and none was given
@@ -194,9 +196,10 @@ def run_task(task: Task, kind: TaskKind, params: RunParams) -> pd.DataFrame:
     setup = kind.setup(task, params)
     data = kind.data(task, setup, params)
     model = kind.model(task, setup, data, params, device)
-    steps = sorted({*params.sweep, params.f_thres, task.n_train}) if params.sweep else [params.f_thres]
-    metrics = kind.evaluate(task, model, data, steps, bool(params.sweep), setup, params)
-    rows = [{**kind.row(task, setup, n, m, params), **common_columns(task, setup, m, device)}
+    sweep = bool(params.sweep) or steps is not None
+    if steps is None: steps = sorted({*params.sweep, params.f_thres, task.n_train}) if params.sweep else [params.f_thres]
+    metrics = kind.evaluate(task, model, data, read_steps(steps, 'steps'), sweep, setup, params)
+    rows = [{**kind.row(task, setup, n, m, params), **common_columns(task, setup, m, device), **(columns or {})}
             for n, m in sorted(metrics.items())]
     append_rows(results, rows, kind.schema)
     return pd.DataFrame(rows, columns=kind.schema.columns)

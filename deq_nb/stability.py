@@ -4,7 +4,6 @@
 
 # %% ../nbs/35_stability.ipynb #bec26113
 from __future__ import annotations
-import math
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -12,27 +11,23 @@ from types import MappingProxyType
 from typing import Optional, Sequence
 
 import pandas as pd
-from torch.utils.data import DataLoader
 
 from .config import config_path, get_config
-from .data.vision import cls_dataset, subset
-from .evaluate import sweep_classifier
+from .core import read_int, read_list, read_steps, resolve_device
+from .data.datasets import cls_dataset, subset
 from .mdeq import MDEQClsNet
-from .checkpoint import load_checkpoint
-from .core import resolve_device
-from .plots import stability_gap, stability_summary
-from .results import CLS_VALID, append_rows, format_opts, read_results, run_stamp
-from .tasks import get_task, parse_steps
+from .results import CLS_VALID, METHODS, format_opts, read_results
+from .runner import RunParams, Task, run_task
+from .tasks import TASK_KINDS, get_task
 from .train import (checkpoint_path, check_settings, final_checkpoint_path, load_training_checkpoint,
                           run_settings, seed_everything, train_classifier, training_method)
 
 # %% auto #0
-__all__ = ['METHODS', 'STABILITY_DATASETS', 'DEFAULT_BUDGETS', 'stability_config', 'run_dir', 'Budget', 'budget_for',
-           'StabilityModel', 'train_stability_model', 'stability_row', 'evaluate_stability_model', 'experiment_rows',
-           'StabilityOutcome', 'run_stability_experiment', 'stability_table']
+__all__ = ['STABILITY_DATASETS', 'DEFAULT_BUDGETS', 'stability_config', 'run_dir', 'Budget', 'budget_for', 'StabilityModel',
+           'train_stability_model', 'evaluate_stability_model', 'experiment_rows', 'StabilityOutcome',
+           'run_stability_experiment']
 
 # %% ../nbs/35_stability.ipynb #068ac5d3
-METHODS = ('ift', 'unrolled')
 STABILITY_DATASETS = ('demo-digits', 'cifar10')
 
 def stability_config(dataset: str, method: str, n_train: int, *, f_eps: float = 1e-7,
@@ -128,39 +123,17 @@ def train_stability_model(dataset: str, method: str, n_train: int, seed: int, *,
     return StabilityModel(dataset, method, int(n_train), seed, final, status, time.perf_counter() - started)
 
 # %% ../nbs/35_stability.ipynb #b54b05c8
-_METRIC_COLUMNS = ('sample_rel_mean', 'sample_rel_max', 'frac_converged', 'frac_tol', 'nstep_mean', 'n_samples', 'seconds')
-
-def stability_row(cfg, spec: StabilityModel, n: int, metrics: dict, *, percent: float, batch_size: int,
-                  device) -> dict:
-    "The `CLS_VALID` row of model `spec` evaluated at `n` steps: the original's columns, then deq_nb's."
-    opts = ['TEST.MODEL_FILE', str(spec.checkpoint), 'DEQ.RAND_F_THRES_DELTA', 0, 'DEQ.F_EPS', cfg.DEQ.F_EPS,
-            'DEQ.F_THRES', int(n)]
-    return dict(phase='eval', seed=spec.seed, top1=metrics['top1'], cvg_rel=metrics['cvg_rel'],
-                cvg_abs=metrics['cvg_abs'], percent=percent, opts=format_opts(opts), warm_init=False,
-                f_thres_train=spec.n_train, f_thres_val=int(n), b_thres=int(cfg.DEQ.B_THRES),
-                jac_loss_weight=float(cfg.LOSS.JAC_LOSS_WEIGHT), da_inv=False, da_inv_weight=0.0,
-                dataset=cfg.DATASET.DATASET, model_size=spec.checkpoint.parent.name, top5=metrics.get('top5', math.nan),
-                loss=metrics['loss'], task=spec.dataset, split='test', method=spec.method, f_solver=cfg.DEQ.F_SOLVER,
-                f_eps=float(cfg.DEQ.F_EPS), stop_mode=cfg.DEQ.STOP_MODE, per_sample=False, batch_size=int(batch_size),
-                **{k: metrics[k] for k in _METRIC_COLUMNS}, device=str(device), weights=str(spec.checkpoint),
-                **run_stamp())
-
-def evaluate_stability_model(spec: StabilityModel, steps: Sequence[int], *, budget: Optional[Budget] = None,
+def evaluate_stability_model(spec: StabilityModel, steps: Sequence[int], *, results, budget: Optional[Budget] = None,
                              f_eps: float = 1e-7, data_root=None, opts: Sequence = (), batch_size: Optional[int] = None,
-                             device='cpu', progress: bool = True) -> list:
-    "Rows (dicts, schema `CLS_VALID`) of model `spec` at every N in `steps`, from one sweep over the test set."
-    budget = budget or budget_for(spec.dataset)
-    cfg, _ = stability_config(spec.dataset, spec.method, spec.n_train, f_eps=f_eps,
-                              pretrain_steps=budget.pretrain_steps, data_root=data_root, opts=opts)
-    model = MDEQClsNet(cfg)
-    load_checkpoint(model, spec.checkpoint)
-    model.to(device).eval()
-    batch_size = batch_size or cfg.TEST.BATCH_SIZE_PER_GPU
-    data = subset(cls_dataset(cfg), budget.eval_percent, seed=0)
-    loader = DataLoader(data, batch_size=batch_size, num_workers=cfg.WORKERS, pin_memory=device.type == 'cuda')
-    metrics = sweep_classifier(model, loader, steps, progress=progress, unrolled=False)
-    return [stability_row(cfg, spec, n, m, percent=budget.eval_percent, batch_size=batch_size, device=device)
-            for n, m in metrics.items()]
+                             device='cpu', progress: bool = True) -> pd.DataFrame:
+    "Evaluate model `spec` at every N in `steps` in one pass over the test set; append its rows to `results`."
+    budget, dataset = budget or budget_for(spec.dataset), get_task(spec.dataset)
+    task = Task(spec.dataset, 'classification', dataset.config, spec.n_train, weights=spec.checkpoint, topk=dataset.topk,
+                data_hint=dataset.data_hint)
+    params = RunParams(f_eps=f_eps, data_root=data_root, results=Path(results), percent=budget.eval_percent, seed=0,
+                       batch_size=batch_size, device=str(device), opts=tuple(opts), progress=progress)
+    return run_task(task, TASK_KINDS['classification'], params, steps=steps,
+                    columns=dict(seed=spec.seed, method=spec.method))
 
 # %% ../nbs/35_stability.ipynb #2959a075
 _KEY = ['task', 'method', 'f_thres_train', 'seed', 'f_thres_val']
@@ -198,10 +171,8 @@ class StabilityOutcome:
         return pd.DataFrame([dict(method=m.method, n_train=m.n_train, seed=m.seed, status=m.status,
                                   train_seconds=round(m.seconds, 1), checkpoint=str(m.checkpoint)) for m in self.models])
 
-def _as_list(values, name: str) -> list:
-    if isinstance(values, (int, str)): values = [values]
-    values = list(values)
-    if not values: raise ValueError(f"{name} is empty.")
+def _nonempty(values: list, name: str) -> list:
+    if not values: raise ValueError(f"{name} is empty: give at least one value.")
     return values
 
 def run_stability_experiment(dataset: str = 'demo-digits', seeds: Sequence[int] = (0, 1, 2),
@@ -214,8 +185,9 @@ def run_stability_experiment(dataset: str = 'demo-digits', seeds: Sequence[int] 
                              progress: bool = True) -> StabilityOutcome:
     "Train the missing models of Fig. 5, evaluate them at the missing N, append the rows; return the experiment's rows."
     start = time.perf_counter()
-    seeds, methods = [int(s) for s in _as_list(seeds, 'seeds')], _as_list(methods, 'methods')
-    n_train = [int(n) for n in _as_list(n_train, 'n_train')]
+    seeds = _nonempty(read_list(seeds, 'seeds', lambda v, n: read_int(v, n, 0)), 'seeds')
+    methods = _nonempty(read_list(methods, 'methods', lambda v, n: str(v)), 'methods')
+    n_train = _nonempty(read_list(n_train, 'n_train', lambda v, n: read_int(v, n, 1)), 'n_train')
     bad = [m for m in methods if m not in METHODS]
     if bad: raise ValueError(f"Unknown methods {bad}; choose among {METHODS}.")
     budget = budget_for(dataset, epochs=epochs, pretrain_steps=pretrain_steps, batch_size=batch_size, percent=percent,
@@ -223,7 +195,7 @@ def run_stability_experiment(dataset: str = 'demo-digits', seeds: Sequence[int] 
     device = resolve_device(device)
     results = Path(results)
     train_results = Path(train_results) if train_results else results.with_name(results.stem + '_train.csv')
-    requested = parse_steps(f_thres_val) or list(range(1, 2 * max(n_train) + 1))
+    requested = read_steps(f_thres_val, 'f_thres_val') or list(range(1, 2 * max(n_train) + 1))
     models, new_rows = [], 0
     common = dict(f_eps=f_eps, data_root=data_root, opts=opts, device=device, progress=progress, budget=budget)
     for n in n_train:
@@ -235,33 +207,10 @@ def run_stability_experiment(dataset: str = 'demo-digits', seeds: Sequence[int] 
                 models.append(spec)
                 done = set(experiment_rows(results, [spec], steps, f_eps=f_eps, eval_percent=budget.eval_percent)['f_thres_val'])
                 missing = [s for s in steps if s not in done]
-                if missing:
-                    rows = evaluate_stability_model(spec, missing, **common)
-                    append_rows(results, rows, CLS_VALID)
-                    new_rows += len(rows)
+                if missing: new_rows += len(evaluate_stability_model(spec, missing, results=results, **common))
                 if progress:
                     print(f"{method:>8} N={n} seed {seed}: {spec.status} ({spec.seconds:.0f} s), "
                           f"{len(missing)} N evaluated", flush=True)
     all_steps = sorted({s for n in n_train for s in {*requested, n, n + int(delta)}})
     rows = experiment_rows(results, models, all_steps, f_eps=f_eps, eval_percent=budget.eval_percent)
     return StabilityOutcome(rows, models, new_rows, time.perf_counter() - start, results, train_results)
-
-# %% ../nbs/35_stability.ipynb #6f2be8f9
-def stability_table(rows: pd.DataFrame, n_train: Sequence[int] = (18,), delta: int = 7,
-                    methods: Sequence[str] = METHODS) -> pd.DataFrame:
-    "Top-1 mean/std at N_train and N_train + delta, and the gap between them, per method and N_train."
-    out = []
-    gaps = stability_gap(rows, delta, list(n_train), methods=methods)
-    for n in n_train:
-        summary = stability_summary(rows, n, methods=methods)
-        for m in methods:
-            at = lambda k: summary[(summary['method'] == m) & (summary['n'] == k)]
-            here, there = at(n), at(n + delta)
-            gap = gaps[(gaps['method'] == m) & (gaps['n_train'] == n)]
-            if not len(here) or not len(there) or not len(gap): continue
-            out.append(dict(method=m, n_train=n, n_seeds=int(here['n_seeds'].iloc[0]),
-                            top1_at_n=here['mean'].iloc[0], std_at_n=here['std'].iloc[0],
-                            top1_at_n_delta=there['mean'].iloc[0], std_at_n_delta=there['std'].iloc[0],
-                            gap=gap['mean'].iloc[0], gap_std=gap['std'].iloc[0]))
-    if not out: raise ValueError(f"no method has rows at both N_train and N_train + {delta} for N_train in {list(n_train)}.")
-    return pd.DataFrame(out)

@@ -191,10 +191,15 @@ class LMOrderedIterator:
 
     def __len__(self) -> int: return math.ceil((self.n_step - 1) / self.bptt)
 
+    def __getitem__(self, i: int) -> tuple:
+        "Segment `i`: `(data, target, seq_len)`."
+        if not 0 <= i < len(self): raise IndexError(f"segment {i} of {len(self)}")
+        start = i * self.bptt
+        seq_len = min(self.bptt, self.n_step - 1 - start)
+        return self.data[start:start + seq_len], self.data[start + 1:start + 1 + seq_len], seq_len
+
     def __iter__(self):
-        for start in range(0, self.n_step - 1, self.bptt):
-            seq_len = min(self.bptt, self.n_step - 1 - start)
-            yield self.data[start:start + seq_len], self.data[start + 1:start + 1 + seq_len], seq_len
+        for i in range(len(self)): yield self[i]
 
     @property
     def n_targets(self) -> int:
