@@ -16,8 +16,10 @@ from torch.utils.data import DataLoader, TensorDataset
 from deq_nb.config import get_config
 from deq_nb.evaluate import evaluate_classifier, sweep_classifier
 from deq_nb.data.demo import digits_datasets
-from deq_nb.mdeq import MDEQClsNet, load_checkpoint
-from deq_nb.tasks import asset_path
+from deq_nb.mdeq import MDEQClsNet
+from deq_nb.checkpoint import load_checkpoint
+from deq_nb.deq import SolveArgs
+from deq_nb.core import asset_path
 
 FIXTURE = Path(__file__).resolve().parent.parent / 'nbs' / 'fixtures' / 'mdeq_cls_tiny.pt'
 
@@ -30,7 +32,7 @@ def fixture_on_cuda(dev):
     for tf32 in (False, True):
         torch.backends.cudnn.allow_tf32 = tf32
         with torch.no_grad():
-            err = max((model(fix['x'].to(dev), f_thres=n).cpu() - fix['logits_by_f_thres'][n]).abs().max().item()
+            err = max((model(fix['x'].to(dev), solve=SolveArgs(f_thres=n)).cpu() - fix['logits_by_f_thres'][n]).abs().max().item()
                       for n in (1, 5, 18))
         print(f"1. TINY fixture on CUDA, cudnn.allow_tf32={tf32}: max |logits - CPU reference| = {err:.2e}")
     torch.backends.cudnn.allow_tf32 = False

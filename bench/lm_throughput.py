@@ -16,8 +16,9 @@ import time
 import torch
 
 from deq_nb.data.text import demo_text_corpus
+from deq_nb.deq import SolveArgs
 from deq_nb.evaluate_lm import evaluate_lm, sweep_lm
-from deq_nb.tasks import asset_path, resolve_device
+from deq_nb.core import asset_path, resolve_device
 from deq_nb.transformer import build_transformer
 
 
@@ -32,15 +33,15 @@ def main():
     device = resolve_device(args.device)
     model = build_transformer(weights=asset_path('deq_transformer_demo.pt'), device=device)
     tokens = demo_text_corpus().valid
-    common = dict(percent=args.percent, f_eps=args.f_eps, progress=False)
-    evaluate_lm(model, tokens, 2, **{**common, 'percent': min(args.percent, 0.1)})          # warm-up
+    common = dict(percent=args.percent, progress=False)
+    evaluate_lm(model, tokens, 2, solve=SolveArgs(f_eps=args.f_eps), **{**common, 'percent': min(args.percent, 0.1)})          # warm-up
 
-    broyden = evaluate_lm(model, tokens, 30, f_solver='broyden', **common)
-    anderson = evaluate_lm(model, tokens, 30, f_solver='anderson', **common)
-    one = evaluate_lm(model, tokens, args.n_max, f_solver='broyden', **common)
+    broyden = evaluate_lm(model, tokens, 30, solve=SolveArgs(f_solver='broyden', f_eps=args.f_eps), **common)
+    anderson = evaluate_lm(model, tokens, 30, solve=SolveArgs(f_solver='anderson', f_eps=args.f_eps), **common)
+    one = evaluate_lm(model, tokens, args.n_max, solve=SolveArgs(f_solver='broyden', f_eps=args.f_eps), **common)
     steps = range(1, args.n_max + 1)
-    exact = sweep_lm(model, tokens, steps, memory='per_n', f_solver='broyden', **common)
-    shared = sweep_lm(model, tokens, steps, memory='shared', f_solver='broyden', **common)
+    exact = sweep_lm(model, tokens, steps, memory='per_n', solve=SolveArgs(f_solver='broyden', f_eps=args.f_eps), **common)
+    shared = sweep_lm(model, tokens, steps, memory='shared', solve=SolveArgs(f_solver='broyden', f_eps=args.f_eps), **common)
 
     name = torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'
     print(f"device: {device} ({name}), torch threads {torch.get_num_threads()}, "

@@ -18,8 +18,10 @@ from torch.utils.data import DataLoader, TensorDataset
 from deq_nb.config import get_config
 from deq_nb.data.demo import shapes_dataset
 from deq_nb.evaluate_seg import evaluate_segmenter, sweep_segmenter
-from deq_nb.mdeq import MDEQSegNet, load_checkpoint
-from deq_nb.tasks import asset_path
+from deq_nb.mdeq import MDEQSegNet
+from deq_nb.checkpoint import load_checkpoint
+from deq_nb.deq import SolveArgs
+from deq_nb.core import asset_path
 from deq_nb.train_seg import train_segmenter
 
 
@@ -32,7 +34,7 @@ def demo_on_cuda(dev):
         model = MDEQSegNet(cfg)
         load_checkpoint(model, shipped)
         model.to(d).eval()
-        with torch.no_grad(): logits = model(data.inputs.to(d), f_thres=shipped['f_thres_train']).cpu()
+        with torch.no_grad(): logits = model(data.inputs.to(d), solve=SolveArgs(f_thres=shipped['f_thres_train'])).cpu()
         res = evaluate_segmenter(model, DataLoader(data, batch_size=64), shipped['f_thres_train'], progress=False)
         out[str(d)] = logits, res['miou']
     diff = (out['cpu'][0] - out[str(dev)][0]).abs().max().item()
@@ -67,7 +69,7 @@ def xl_cityscapes(dev, n=27, window=8):
     for memory in (0, window):
         torch.cuda.synchronize(dev); torch.cuda.reset_peak_memory_stats(dev)
         base = torch.cuda.memory_allocated(dev)
-        seconds = timed(lambda: evaluate_segmenter(model, loader, n, progress=False, f_memory=memory), dev)
+        seconds = timed(lambda: evaluate_segmenter(model, loader, n, progress=False, solve=SolveArgs(f_memory=memory)), dev)
         peak = (torch.cuda.max_memory_allocated(dev) - base) / 2**30
         print(f"3. MDEQ-XL Cityscapes, 1024x2048, N={n}, {'full memory' if memory == 0 else f'window m={memory}'}: "
               f"{seconds:.2f} s per image, peak GPU memory above the weights {peak:.2f} GiB")

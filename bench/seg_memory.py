@@ -1,7 +1,7 @@
 """Peak memory and time of a segmentation forward solve vs N, with the full Broyden memory and with a window (issue 3, §5).
 
 Broyden keeps two state-sized vectors per step, so the memory of a solve grows like 2*N*|z|. `DEQ.F_MEMORY m`
-(`f_memory=m` per call) keeps only the last m updates. This script runs the demo segmenter (`shapes/seg_mdeq_SHAPES`,
+(`SolveArgs(f_memory=m)` per call) keeps only the last m updates. This script runs the demo segmenter (`shapes/seg_mdeq_SHAPES`,
 the packaged weights when present) in eval mode on a batch of larger random images, for several N, with the full
 memory and with a window, and prints the peak memory above the memory in use before the forward and the median
 time, then the ratios: window / full at each N, and each N / the smallest N.
@@ -18,8 +18,10 @@ import argparse, statistics, time
 import torch
 
 from deq_nb.config import get_config
-from deq_nb.mdeq import MDEQSegNet, load_checkpoint
-from deq_nb.tasks import asset_path
+from deq_nb.mdeq import MDEQSegNet
+from deq_nb.checkpoint import load_checkpoint
+from deq_nb.deq import SolveArgs
+from deq_nb.core import asset_path
 
 
 def sync(device):
@@ -83,7 +85,7 @@ def main():
     for n in steps:
         for memory in (0, args.window):
             def run(): 
-                with torch.no_grad(): model(x, f_thres=n, f_memory=memory)
+                with torch.no_grad(): model(x, solve=SolveArgs(f_thres=n, f_memory=memory))
             peak = peak_bytes(run, device)
             seconds = median_seconds(run, device, args.repeats)
             slots = n if memory == 0 or memory >= n else memory

@@ -17,9 +17,10 @@ from deq_nb.config import get_config
 from deq_nb.data.demo import digits_datasets
 from deq_nb.evaluate import evaluate_classifier, sweep_classifier
 from deq_nb.layers import list2vec, vec2list
-from deq_nb.mdeq import MDEQClsNet, load_checkpoint
+from deq_nb.mdeq import MDEQClsNet
+from deq_nb.checkpoint import load_checkpoint
 from deq_nb.solvers import solve
-from deq_nb.tasks import asset_path
+from deq_nb.core import asset_path
 
 FIXTURE = Path(__file__).resolve().parent.parent / 'nbs' / 'fixtures' / 'mdeq_cls_tiny.pt'
 

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 
 from deq_nb.config import get_config
 from deq_nb.mdeq import MDEQClsNet
+from deq_nb.deq import SolveArgs
 from deq_nb.train import make_optimizer, seed_everything
 
 
@@ -65,7 +66,7 @@ def child(method, n, device, batch, repeats):
 
     def step(count=None):
         with torch.autograd.graph.saved_tensors_hooks(count.pack if count else (lambda t: t), lambda t: t):
-            out = model(x, train_step=deq_step, f_thres=n, unrolled=method == 'unrolled', return_stats=True)
+            out = model(x, train_step=deq_step, solve=SolveArgs(f_thres=n, unrolled=method == 'unrolled'), return_stats=True)
             loss = F.cross_entropy(out.logits, y)
         opt.zero_grad(set_to_none=True)
         loss.backward()

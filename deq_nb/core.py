@@ -150,8 +150,11 @@ def read_list(value, name: str, item: Callable = lambda v, name: v, ranges: bool
             if hi < lo: raise _bad(name, value, f"a range 'first:last' with first <= last (e.g. '{hi}:{lo}')")
             return list(range(lo, hi + 1))
         return [item(v, name) for v in _split_items(text)]
-    if isinstance(value, (list, tuple)): return [item(v, name) for v in value]
-    return [item(value, name)]
+    if isinstance(value, (list, tuple, range)): values = list(value)
+    elif isinstance(value, (set, frozenset)): values = sorted(value)
+    elif hasattr(value, 'tolist'): values = value.tolist() if getattr(value, 'ndim', 1) else [value.tolist()]
+    else: values = [value]
+    return [item(v, name) for v in values]
 
 def read_steps(value, name: str = 'sweep') -> list:
     "Solver iteration counts from any list spelling (see `read_list`, ranges included): sorted, unique, each >= 1."
