@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from cuda_timing import timed
 from deq_nb.config import get_config
 from deq_nb.evaluate import evaluate_classifier, sweep_classifier
 from deq_nb.data.demo import digits_datasets
@@ -54,14 +55,6 @@ def train_step_agreement(dev):
         print(f"2. IFT training step of the demo MDEQ in {dtype}: finite on CUDA {bool(torch.isfinite(g_gpu).all())}, "
               f"relative CPU/CUDA difference of the f-parameters' gradient {(g_gpu - g_cpu).norm() / g_cpu.norm():.2e}")
 
-
-def timed(fn, dev, repeats=3):
-    fn()
-    times = []
-    for _ in range(repeats):
-        torch.cuda.synchronize(dev); t = time.perf_counter(); fn(); torch.cuda.synchronize(dev)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def xl_imagenet(dev, batch=32):

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
+from cuda_timing import timed
 from deq_nb.config import get_config
 from deq_nb.data.demo import shapes_dataset
 from deq_nb.evaluate_seg import evaluate_segmenter, sweep_segmenter
@@ -52,14 +53,6 @@ def train_on_cuda(dev):
           f"loss {run.history[-1]['train_loss']:.3f}, finite gradients {finite}")
 
 
-def timed(fn, dev, repeats=2):
-    fn()
-    times = []
-    for _ in range(repeats):
-        torch.cuda.synchronize(dev); t = time.perf_counter(); fn(); torch.cuda.synchronize(dev)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
-
 
 def xl_cityscapes(dev, n=27, window=8):
     torch.manual_seed(0)
@@ -69,7 +62,7 @@ def xl_cityscapes(dev, n=27, window=8):
     for memory in (0, window):
         torch.cuda.synchronize(dev); torch.cuda.reset_peak_memory_stats(dev)
         base = torch.cuda.memory_allocated(dev)
-        seconds = timed(lambda: evaluate_segmenter(model, loader, n, progress=False, solve=SolveArgs(f_memory=memory)), dev)
+        seconds = timed(lambda: evaluate_segmenter(model, loader, n, progress=False, solve=SolveArgs(f_memory=memory)), dev, 2)
         peak = (torch.cuda.max_memory_allocated(dev) - base) / 2**30
         print(f"3. MDEQ-XL Cityscapes, 1024x2048, N={n}, {'full memory' if memory == 0 else f'window m={memory}'}: "
               f"{seconds:.2f} s per image, peak GPU memory above the weights {peak:.2f} GiB")
