@@ -38,6 +38,7 @@ def _cfg_get(cfg, key: str):
             raise KeyError(f"config has no key {key!r} (build it with deq_nb.config.get_config).") from None
     return node
 
+# %% ../nbs/10_mdeq.ipynb #f871576f
 @dataclass(frozen=True)
 class MDEQArch:
     "The architecture of an MDEQ, parsed from the `MODEL` section of a config."
@@ -58,40 +59,45 @@ class MDEQArch:
     post_gn_affine: bool
     num_layers: int
 
-    @classmethod
-    def from_cfg(cls, cfg) -> 'MDEQArch':
-        stage = lambda k: _cfg_get(cfg, 'MODEL.EXTRA.FULL_STAGE.' + k)
-        model = lambda k: _cfg_get(cfg, 'MODEL.' + k)
-        head = cfg.MODEL.EXTRA.FULL_STAGE   # the classification head's sizes (absent from segmentation configs)
-        n = int(stage('NUM_BRANCHES'))
-        arch = cls(num_branches=n, num_blocks=tuple(stage('NUM_BLOCKS')), num_channels=tuple(stage('NUM_CHANNELS')),
-                   big_kernels=tuple(stage('BIG_KERNELS')), head_channels=tuple(head.get('HEAD_CHANNELS', ())),
-                   final_chansize=int(head.get('FINAL_CHANSIZE', 0)), num_classes=int(model('NUM_CLASSES')),
-                   num_groups=int(model('NUM_GROUPS')), expansion=model('EXPANSION_FACTOR'),
-                   dropout=float(model('DROPOUT')), wnorm=bool(model('WNORM')),
-                   downsample_times=int(model('DOWNSAMPLE_TIMES')), block_gn_affine=bool(model('BLOCK_GN_AFFINE')),
-                   fuse_gn_affine=bool(model('FUSE_GN_AFFINE')), post_gn_affine=bool(model('POST_GN_AFFINE')),
-                   num_layers=int(model('NUM_LAYERS')))
-        arch._validate(block=stage('BLOCK'), fuse=stage('FUSE_METHOD'))
-        return arch
+# %% ../nbs/10_mdeq.ipynb #4d30d51e
+@patch(cls_method=True)
+def from_cfg(cls: MDEQArch, cfg) -> MDEQArch:
+    "The architecture of `cfg` (a config with the original `MODEL` keys), checked by `_validate`."
+    stage = lambda k: _cfg_get(cfg, 'MODEL.EXTRA.FULL_STAGE.' + k)
+    model = lambda k: _cfg_get(cfg, 'MODEL.' + k)
+    head = cfg.MODEL.EXTRA.FULL_STAGE   # the classification head's sizes (absent from segmentation configs)
+    n = int(stage('NUM_BRANCHES'))
+    arch = cls(num_branches=n, num_blocks=tuple(stage('NUM_BLOCKS')), num_channels=tuple(stage('NUM_CHANNELS')),
+               big_kernels=tuple(stage('BIG_KERNELS')), head_channels=tuple(head.get('HEAD_CHANNELS', ())),
+               final_chansize=int(head.get('FINAL_CHANSIZE', 0)), num_classes=int(model('NUM_CLASSES')),
+               num_groups=int(model('NUM_GROUPS')), expansion=model('EXPANSION_FACTOR'),
+               dropout=float(model('DROPOUT')), wnorm=bool(model('WNORM')),
+               downsample_times=int(model('DOWNSAMPLE_TIMES')), block_gn_affine=bool(model('BLOCK_GN_AFFINE')),
+               fuse_gn_affine=bool(model('FUSE_GN_AFFINE')), post_gn_affine=bool(model('POST_GN_AFFINE')),
+               num_layers=int(model('NUM_LAYERS')))
+    arch._validate(block=stage('BLOCK'), fuse=stage('FUSE_METHOD'))
+    return arch
 
-    def _validate(self, block: str, fuse: str):
-        if self.num_branches < 1:
-            raise ValueError(f"MODEL.EXTRA.FULL_STAGE.NUM_BRANCHES must be >= 1, got {self.num_branches}.")
-        for name in ('num_blocks', 'num_channels', 'big_kernels'):
-            if len(getattr(self, name)) != self.num_branches:
-                raise ValueError(f"MODEL.EXTRA.FULL_STAGE.{name.upper()} has {len(getattr(self, name))} entries "
-                                 f"but NUM_BRANCHES is {self.num_branches}.")
-        if block != 'BASIC':
-            raise ValueError(f"MODEL.EXTRA.FULL_STAGE.BLOCK must be 'BASIC', got {block!r}.")
-        if fuse != 'SUM':
-            raise ValueError(f"MODEL.EXTRA.FULL_STAGE.FUSE_METHOD must be 'SUM', got {fuse!r}.")
-        if self.num_groups < 2:
-            raise ValueError(f"MODEL.NUM_GROUPS must be >= 2 (the post-fuse norm uses NUM_GROUPS//2), got {self.num_groups}.")
-        for c in self.num_channels:
-            if c % self.num_groups or int(self.expansion * c) % self.num_groups:
-                raise ValueError(f"channels {c} (and {int(self.expansion * c)} inside the block) must be divisible "
-                                 f"by MODEL.NUM_GROUPS={self.num_groups}.")
+# %% ../nbs/10_mdeq.ipynb #ec5d11f3
+@patch
+def _validate(self: MDEQArch, block: str, fuse: str):
+    "Raise a `ValueError` naming the config key if no model can be built with this architecture."
+    if self.num_branches < 1:
+        raise ValueError(f"MODEL.EXTRA.FULL_STAGE.NUM_BRANCHES must be >= 1, got {self.num_branches}.")
+    for name in ('num_blocks', 'num_channels', 'big_kernels'):
+        if len(getattr(self, name)) != self.num_branches:
+            raise ValueError(f"MODEL.EXTRA.FULL_STAGE.{name.upper()} has {len(getattr(self, name))} entries "
+                             f"but NUM_BRANCHES is {self.num_branches}.")
+    if block != 'BASIC':
+        raise ValueError(f"MODEL.EXTRA.FULL_STAGE.BLOCK must be 'BASIC', got {block!r}.")
+    if fuse != 'SUM':
+        raise ValueError(f"MODEL.EXTRA.FULL_STAGE.FUSE_METHOD must be 'SUM', got {fuse!r}.")
+    if self.num_groups < 2:
+        raise ValueError(f"MODEL.NUM_GROUPS must be >= 2 (the post-fuse norm uses NUM_GROUPS//2), got {self.num_groups}.")
+    for c in self.num_channels:
+        if c % self.num_groups or int(self.expansion * c) % self.num_groups:
+            raise ValueError(f"channels {c} (and {int(self.expansion * c)} inside the block) must be divisible "
+                             f"by MODEL.NUM_GROUPS={self.num_groups}.")
 
 # %% ../nbs/10_mdeq.ipynb #89e4a021
 def conv3x3(c_in: int, c_out: int, stride: int = 1, bias: bool = False) -> nn.Conv2d:
@@ -124,6 +130,7 @@ class BasicBlock(nn.Module):
         out = self.gn2(out) + z
         return self.gn3(F.relu(out))
 
+# %% ../nbs/10_mdeq.ipynb #37cfaa10
 class BranchNet(nn.Module):
     "The blocks of one resolution; only the first receives the injection."
     def __init__(self, blocks: Sequence[nn.Module]):
@@ -165,7 +172,7 @@ class DownsampleModule(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor: return self.net(x)
 
-# %% ../nbs/10_mdeq.ipynb #c2d072b4
+# %% ../nbs/10_mdeq.ipynb #8c48a6be
 class MDEQModule(nn.Module):
     "$f_\\theta$ on the list of branch states: per-branch blocks, multiscale fusion, post-fuse layers."
     def __init__(self, arch: MDEQArch):
@@ -190,25 +197,29 @@ class MDEQModule(nn.Module):
             for layer in self.post_fuse_layers:
                 weight_norm(layer.conv)
 
-    def reset(self, z_list: Sequence[Tensor]):
-        "Once per model forward: recompute the weight-normed weights and draw new dropout masks."
-        reset_weight_norm(self)
-        for branch, z in zip(self.branches, z_list):
-            for block in branch.blocks:
-                block.drop.reset_mask(z)
+# %% ../nbs/10_mdeq.ipynb #8e981cff
+@patch
+def reset(self: MDEQModule, z_list: Sequence[Tensor]):
+    "Once per model forward: recompute the weight-normed weights and draw new dropout masks."
+    reset_weight_norm(self)
+    for branch, z in zip(self.branches, z_list):
+        for block in branch.blocks:
+            block.drop.reset_mask(z)
 
-    def forward(self, z_list: Sequence[Tensor], injections: Sequence[Optional[Tensor]]) -> list:
-        blocks = [branch(z, u) for branch, z, u in zip(self.branches, z_list, injections)]
-        if self.num_branches == 1:
-            return blocks
-        fused = []
-        for i in range(self.num_branches):
-            terms = [b if i == j else self.fuse_layers[i][j](b) for j, b in enumerate(blocks)]
-            y = terms[0]
-            for t in terms[1:]:
-                y = y + t
-            fused.append(self.post_fuse_layers[i](y))
-        return fused
+@patch
+def forward(self: MDEQModule, z_list: Sequence[Tensor], injections: Sequence[Optional[Tensor]]) -> list:
+    "$f_\\theta$ on the branch states `z_list`, with `injections` (`None`: zero) added in the first block of each branch."
+    blocks = [branch(z, u) for branch, z, u in zip(self.branches, z_list, injections)]
+    if self.num_branches == 1:
+        return blocks
+    fused = []
+    for i in range(self.num_branches):
+        terms = [b if i == j else self.fuse_layers[i][j](b) for j, b in enumerate(blocks)]
+        y = terms[0]
+        for t in terms[1:]:
+            y = y + t
+        fused.append(self.post_fuse_layers[i](y))
+    return fused
 
 # %% ../nbs/10_mdeq.ipynb #9e8e4817
 class Bottleneck(nn.Module):
@@ -233,6 +244,7 @@ class Bottleneck(nn.Module):
         shortcut = x if self.downsample is None else self.downsample(x)
         return self.relu(out + shortcut)
 
+# %% ../nbs/10_mdeq.ipynb #ae3831cd
 def _head_block(c_in: int, width: int, bn_momentum: float) -> nn.Sequential:
     "`incre_modules.i`: one bottleneck, with a 1x1 conv + BN shortcut when the width changes."
     c_out = width * Bottleneck.expansion
@@ -387,6 +399,7 @@ def logits_from_state(self: MDEQNet, z: Tensor, shapes: Optional[Sequence] = Non
                          "(see MDEQNet.state_shapes).")
     return self.predict(vec2list(z, shapes))
 
+# %% ../nbs/10_mdeq.ipynb #01d0cd6f
 @patch
 def forward(self: MDEQNet, x: Tensor, *, solve: Optional[SolveArgs] = None, train_step: int = -1,
             compute_jac_loss: bool = False, spectral_radius_mode: bool = False, observer: Optional[Callable] = None,
@@ -406,7 +419,7 @@ def config_hints(self: MDEQNet, state_dict: dict) -> list:
     "Config changes that would make `state_dict` fit this model (used by `load_checkpoint`'s errors)."
     return mdeq_config_hints(self, state_dict)
 
-# %% ../nbs/10_mdeq.ipynb #29f5f756
+# %% ../nbs/10_mdeq.ipynb #7315d179
 class MDEQClsNet(MDEQNet):
     "MDEQ image classifier: the core, then the HRNet-style head, global pooling and a linear layer."
     def __init__(self, cfg, bn_momentum: float = 0.1):
@@ -430,14 +443,16 @@ class MDEQClsNet(MDEQNet):
         self.classifier = nn.Linear(arch.final_chansize, arch.num_classes)
         self.init_weights()
 
-    def predict(self, y_list: Sequence[Tensor]) -> Tensor:
-        "Logits (B, NUM_CLASSES) from the branch states."
-        y = self.incre_modules[0](y_list[0])
-        for i, down in enumerate(self.downsamp_modules):
-            y = self.incre_modules[i + 1](y_list[i + 1]) + down(y)
-        y = self.final_layer(y)
-        y = F.avg_pool2d(y, kernel_size=y.shape[2:]).flatten(1)
-        return self.classifier(y)
+# %% ../nbs/10_mdeq.ipynb #421cea2d
+@patch
+def predict(self: MDEQClsNet, y_list: Sequence[Tensor]) -> Tensor:
+    "Logits (B, NUM_CLASSES) from the branch states."
+    y = self.incre_modules[0](y_list[0])
+    for i, down in enumerate(self.downsamp_modules):
+        y = self.incre_modules[i + 1](y_list[i + 1]) + down(y)
+    y = self.final_layer(y)
+    y = F.avg_pool2d(y, kernel_size=y.shape[2:]).flatten(1)
+    return self.classifier(y)
 
 # %% ../nbs/10_mdeq.ipynb #fbc010df
 class MDEQSegNet(MDEQNet):
@@ -462,6 +477,22 @@ class MDEQSegNet(MDEQNet):
         return self.last_layer(torch.cat(maps, dim=1))
 
 # %% ../nbs/10_mdeq.ipynb #8e97f277
+def _branch_layout(sd: dict, branch_ids: Sequence[int]) -> Optional[tuple]:
+    "`(channels, blocks, big kernels, expansion)` of the branches of `sd`; None when a first block lacks a conv."
+    chans, blocks, kernels, expansion = [], [], [], None
+    for i in branch_ids:
+        pre = f'fullstage.branches.{i}.blocks.'
+        blocks.append(len({k[len(pre):].split('.')[0] for k in sd if k.startswith(pre)}))
+        conv1 = sd.get(pre + '0.conv1.weight_v', sd.get(pre + '0.conv1.weight'))
+        conv2 = sd.get(pre + '0.conv2.weight_v', sd.get(pre + '0.conv2.weight'))
+        if conv1 is None or conv2 is None:
+            return None
+        chans.append(conv2.shape[0])
+        expansion = conv1.shape[0] / conv1.shape[1]
+        kernels.append(2 if conv2.shape[-1] == 5 else 1 if conv1.shape[-1] == 5 else 0)
+    return chans, blocks, kernels, expansion
+
+# %% ../nbs/10_mdeq.ipynb #3e7ec0b9
 def infer_mdeq_config(sd: dict) -> dict:
     "Config values (`'MODEL.…'` keys) implied by an MDEQ state dict's names and shapes."
     out = {}
@@ -470,17 +501,10 @@ def infer_mdeq_config(sd: dict) -> dict:
         return out
     stage = 'MODEL.EXTRA.FULL_STAGE.'
     out[stage + 'NUM_BRANCHES'] = len(branch_ids)
-    chans, blocks, kernels, expansion = [], [], [], None
-    for i in branch_ids:
-        pre = f'fullstage.branches.{i}.blocks.'
-        blocks.append(len({k[len(pre):].split('.')[0] for k in sd if k.startswith(pre)}))
-        conv1 = sd.get(pre + '0.conv1.weight_v', sd.get(pre + '0.conv1.weight'))
-        conv2 = sd.get(pre + '0.conv2.weight_v', sd.get(pre + '0.conv2.weight'))
-        if conv1 is None or conv2 is None:
-            return out
-        chans.append(conv2.shape[0])
-        expansion = conv1.shape[0] / conv1.shape[1]
-        kernels.append(2 if conv2.shape[-1] == 5 else 1 if conv1.shape[-1] == 5 else 0)
+    layout = _branch_layout(sd, branch_ids)
+    if layout is None:
+        return out
+    chans, blocks, kernels, expansion = layout
     out.update({stage + 'NUM_CHANNELS': chans, stage + 'NUM_BLOCKS': blocks, stage + 'BIG_KERNELS': kernels,
                 'MODEL.EXPANSION_FACTOR': int(expansion) if float(expansion).is_integer() else expansion,
                 'MODEL.WNORM': any(k.startswith('fullstage.') and k.endswith('weight_g') for k in sd),
@@ -498,6 +522,7 @@ def infer_mdeq_config(sd: dict) -> dict:
     if stem_strides: out['MODEL.DOWNSAMPLE_TIMES'] = 2 + stem_strides
     return out
 
+# %% ../nbs/10_mdeq.ipynb #fa97ebae
 def mdeq_config_hints(model: 'MDEQNet', sd: dict) -> list:
     "Config changes (as `KEY VALUE` overrides) that would make `sd` fit `model`, plus remarks on its kind."
     hints = []
