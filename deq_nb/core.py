@@ -8,6 +8,7 @@ import importlib.resources
 import math
 import os
 import pickle
+import sys
 import tempfile
 import zipfile
 from pathlib import Path
@@ -15,7 +16,8 @@ from typing import Any, Callable, Optional, Sequence
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm.auto import tqdm as tqdm_auto
+from tqdm.std import tqdm as tqdm_std
 
 # %% auto #0
 __all__ = ['save_atomically', 'read_torch_file', 'asset_path', 'resolve_device', 'model_device', 'progress_bar', 'read_int',
@@ -91,9 +93,35 @@ def model_device(model: nn.Module) -> torch.device:
     return torch.device('cpu')
 
 # %% ../nbs/00_core.ipynb #238a6c3f
+class _BatchBar(tqdm_std):
+    "A text bar on a terminal that, when closed, also prints its final state to `summary`."
+    def __init__(self, *args, summary=None, **kwargs):
+        self._summary = summary
+        super().__init__(*args, **kwargs)
+
+    def close(self):
+        if self._summary is not None and not self.disable and not getattr(self, '_summarised', False):
+            self._summarised = True
+            print(self.__str__(), file=self._summary, flush=True)
+        super().close()
+
+def _kernel_terminal():
+    "The standard error of the process that started this Jupyter kernel (papermill's terminal), if any."
+    fd = getattr(sys.stderr, '_original_stdstream_copy', None)
+    return None if fd is None else open(os.dup(fd), 'w', buffering=1, closefd=True)
+
+def _interactive_frontend() -> bool:
+    "Whether the running cell comes from a frontend that can answer `input()` (a notebook open in Jupyter)."
+    shell = sys.modules.get('IPython') and sys.modules['IPython'].get_ipython()
+    return bool(getattr(getattr(shell, 'kernel', None), '_allow_stdin', False))
+
 def progress_bar(total: Optional[int] = None, desc: str = '', enabled: bool = True):
-    "A progress bar over `total` steps labelled `desc` (silent when not `enabled`)."
-    return tqdm(total=total, desc=desc, disable=not enabled, leave=False)
+    "A progress bar over `total` steps labelled `desc`, shown where the user looks (see above); silent when not `enabled`."
+    if not enabled: return tqdm_std(total=total, desc=desc, disable=True)
+    if _interactive_frontend(): return tqdm_auto(total=total, desc=desc, leave=True)
+    terminal = _kernel_terminal()
+    if terminal is not None: return _BatchBar(total=total, desc=desc, file=terminal, mininterval=1.0, summary=sys.stdout)
+    return tqdm_std(total=total, desc=desc, leave=False, mininterval=0.5)
 
 # %% ../nbs/00_core.ipynb #4264b906
 def _bad(name: str, value, accepted: str) -> ValueError:

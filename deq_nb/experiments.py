@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 import papermill as pm
+from jupyter_client.manager import AsyncKernelManager
 
 import deq_nb
 
 # %% auto #0
-__all__ = ['repo_notebook', 'run_notebook', 'run_per_value']
+__all__ = ['repo_notebook', 'EncryptedKernelManager', 'run_notebook', 'run_per_value']
 
 # %% ../nbs/70_experiments.ipynb #81bba73d
 def repo_notebook(name: str) -> Path:
@@ -23,6 +24,12 @@ def repo_notebook(name: str) -> Path:
                                 "(a pip-installed deq_nb without the repository has none).")
     return path
 
+class EncryptedKernelManager(AsyncKernelManager):
+    "A kernel manager that provisions CurveZMQ keys for kernels that support them."
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.transport_encryption = 'auto'
+
 def run_notebook(notebook, output, parameters: Optional[dict] = None, cwd=None, progress: bool = False,
                  timeout: Optional[int] = None) -> Path:
     "Execute `notebook` with papermill into `output`, with `parameters`, in working directory `cwd`."
@@ -30,7 +37,8 @@ def run_notebook(notebook, output, parameters: Optional[dict] = None, cwd=None, 
     if not notebook.is_file(): raise FileNotFoundError(f"Notebook not found: {notebook}")
     output.parent.mkdir(parents=True, exist_ok=True)
     pm.execute_notebook(str(notebook), str(output), parameters=parameters or {}, cwd=None if cwd is None else str(cwd),
-                        kernel_name='python3', progress_bar=progress, execution_timeout=timeout)
+                        kernel_name='python3', progress_bar=progress, execution_timeout=timeout,
+                        kernel_manager_class=EncryptedKernelManager)
     return output
 
 def run_per_value(notebook, name: str, values: Iterable, out_dir, parameters: Optional[dict] = None, **kwargs) -> list:

@@ -108,6 +108,7 @@ def conv5x5(c_in: int, c_out: int, stride: int = 1, bias: bool = False) -> nn.Co
     "5x5 convolution with padding 2."
     return nn.Conv2d(c_in, c_out, 5, stride=stride, padding=2, bias=bias)
 
+# %% ../nbs/10_mdeq.ipynb #84aba313
 class BasicBlock(nn.Module):
     "MDEQ residual block: conv-GN-relu, conv-dropout(+injection)-GN, residual, relu-GN."
     def __init__(self, channels: int, arch: MDEQArch, big_kernels: int = 0):

@@ -13,6 +13,7 @@ from typing import Callable, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
+from fastcore.basics import patch
 from torch import nn, Tensor
 
 from .core import read_bool, read_float, read_int, read_list
@@ -72,52 +73,59 @@ class DEQTransformerConfig:
         object.__setattr__(self, 'tie_projs', tuple(bool(t) for t in self.tie_projs))
         self._validate()
 
-    @property
-    def d_emb(self) -> int:
-        "The embedding width (`d_embed`, or `d_model` when it is -1)."
-        return self.d_embed if self.d_embed > 0 else self.d_model
+# %% ../nbs/11_transformer.ipynb #710c1275
+@patch(as_prop=True)
+def d_emb(self: DEQTransformerConfig) -> int:
+    "The embedding width (`d_embed`, or `d_model` when it is -1)."
+    return self.d_embed if self.d_embed > 0 else self.d_model
 
-    def _validate(self):
-        def bad(msg): raise ValueError(f"DEQTransformerConfig: {msg}")
-        if self.n_token < 1: bad(f"n_token must be >= 1 (the vocabulary size), got {self.n_token}")
-        if self.n_head * self.d_head != self.d_model:
-            bad(f"n_head * d_head ({self.n_head} * {self.d_head}) must equal d_model ({self.d_model}): "
-                "the 3*d_model injection is added to the query/key/value projections")
-        if self.d_model % 2: bad(f"d_model must be even (sin/cos positional encoding), got {self.d_model}")
-        cuts = self.cutoffs
-        if list(cuts) != sorted(set(cuts)) or (cuts and (cuts[0] < 1 or cuts[-1] >= self.n_token)):
-            bad(f"cutoffs must increase strictly within (0, n_token={self.n_token}), got {list(cuts)}")
-        if len(self.tie_projs) != len(cuts) + 1:
-            bad(f"tie_projs needs one flag per cluster ({len(cuts) + 1}), got {list(self.tie_projs)}")
-        if self.div_val < 1 or self.d_emb // self.div_val ** len(cuts) < 1:
-            bad(f"div_val {self.div_val} leaves no embedding dimension for the last cluster (d_embed {self.d_emb})")
-        for name in ('dropout', 'dropatt'):
-            if not 0 <= getattr(self, name) < 1: bad(f"{name} must be in [0, 1), got {getattr(self, name)}")
-        for name in ('f_solver', 'b_solver'):
-            if getattr(self, name) not in SOLVERS: bad(f"unknown {name} {getattr(self, name)!r}; choose one of {sorted(SOLVERS)}")
-        if self.stop_mode not in STOP_MODES: bad(f"stop_mode must be one of {STOP_MODES}, got {self.stop_mode!r}")
-        if self.init not in ('normal', 'uniform'): bad(f"init must be 'normal' or 'uniform', got {self.init!r}")
-        for name in ('n_layer', 'eval_n_layer', 'tgt_len', 'eval_tgt_len', 'f_thres', 'b_thres'):
-            if getattr(self, name) < 1: bad(f"{name} must be >= 1, got {getattr(self, name)}")
-        for name in ('mem_len', 'local_size', 'pretrain_steps'):
-            if getattr(self, name) < 0: bad(f"{name} must be >= 0, got {getattr(self, name)}")
+# %% ../nbs/11_transformer.ipynb #72d79630
+@patch
+def _validate(self: DEQTransformerConfig):
+    "Raise a `ValueError` naming the field if the config cannot describe a working model."
+    def bad(msg): raise ValueError(f"DEQTransformerConfig: {msg}")
+    if self.n_token < 1: bad(f"n_token must be >= 1 (the vocabulary size), got {self.n_token}")
+    if self.n_head * self.d_head != self.d_model:
+        bad(f"n_head * d_head ({self.n_head} * {self.d_head}) must equal d_model ({self.d_model}): "
+            "the 3*d_model injection is added to the query/key/value projections")
+    if self.d_model % 2: bad(f"d_model must be even (sin/cos positional encoding), got {self.d_model}")
+    cuts = self.cutoffs
+    if list(cuts) != sorted(set(cuts)) or (cuts and (cuts[0] < 1 or cuts[-1] >= self.n_token)):
+        bad(f"cutoffs must increase strictly within (0, n_token={self.n_token}), got {list(cuts)}")
+    if len(self.tie_projs) != len(cuts) + 1:
+        bad(f"tie_projs needs one flag per cluster ({len(cuts) + 1}), got {list(self.tie_projs)}")
+    if self.div_val < 1 or self.d_emb // self.div_val ** len(cuts) < 1:
+        bad(f"div_val {self.div_val} leaves no embedding dimension for the last cluster (d_embed {self.d_emb})")
+    for name in ('dropout', 'dropatt'):
+        if not 0 <= getattr(self, name) < 1: bad(f"{name} must be in [0, 1), got {getattr(self, name)}")
+    for name in ('f_solver', 'b_solver'):
+        if getattr(self, name) not in SOLVERS: bad(f"unknown {name} {getattr(self, name)!r}; choose one of {sorted(SOLVERS)}")
+    if self.stop_mode not in STOP_MODES: bad(f"stop_mode must be one of {STOP_MODES}, got {self.stop_mode!r}")
+    if self.init not in ('normal', 'uniform'): bad(f"init must be 'normal' or 'uniform', got {self.init!r}")
+    for name in ('n_layer', 'eval_n_layer', 'tgt_len', 'eval_tgt_len', 'f_thres', 'b_thres'):
+        if getattr(self, name) < 1: bad(f"{name} must be >= 1, got {getattr(self, name)}")
+    for name in ('mem_len', 'local_size', 'pretrain_steps'):
+        if getattr(self, name) < 0: bad(f"{name} must be >= 0, got {getattr(self, name)}")
 
-    def replace(self, **changes) -> 'DEQTransformerConfig':
-        "A copy with some fields changed (unknown names are an error)."
-        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
-        if unknown: raise ValueError(f"unknown DEQTransformerConfig field(s) {unknown}; known: {config_fields()}")
-        return dataclasses.replace(self, **changes)
+# %% ../nbs/11_transformer.ipynb #0b372866
+@patch
+def replace(self: DEQTransformerConfig, **changes) -> DEQTransformerConfig:
+    "A copy with some fields changed (unknown names are an error)."
+    unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
+    if unknown: raise ValueError(f"unknown DEQTransformerConfig field(s) {unknown}; known: {config_fields()}")
+    return dataclasses.replace(self, **changes)
 
-    def to_dict(self) -> dict:
-        "Plain dict (lists instead of tuples): what checkpoints store."
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+@patch
+def to_dict(self: DEQTransformerConfig) -> dict:
+    "Plain dict (lists instead of tuples): what checkpoints store."
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
 
-    @classmethod
-    def from_dict(cls, d: dict) -> 'DEQTransformerConfig':
-        "The config stored as a plain dict; unknown keys are an error."
-        unknown = sorted(set(d) - set(config_fields()))
-        if unknown: raise ValueError(f"unknown DEQTransformerConfig field(s) {unknown}; known: {config_fields()}")
-        return cls(**d)
+@patch(cls_method=True)
+def from_dict(cls: DEQTransformerConfig, d: dict) -> DEQTransformerConfig:
+    "The config stored as a plain dict; unknown keys are an error."
+    unknown = sorted(set(d) - set(config_fields()))
+    if unknown: raise ValueError(f"unknown DEQTransformerConfig field(s) {unknown}; known: {config_fields()}")
+    return cls(**d)
 
 def config_fields() -> list:
     "Names of the `DEQTransformerConfig` fields."
@@ -172,6 +180,7 @@ def _check_ids(ids: Tensor, n_token: int, what: str):
         raise ValueError(f"{what} ids must be in [0, {n_token}), got values in [{int(ids.min())}, {int(ids.max())}] "
                          "(was the model built for this vocabulary?)")
 
+# %% ../nbs/11_transformer.ipynb #a24e2046
 class AdaptiveEmbedding(nn.Module):
     "Token embedding with frequency clusters of decreasing width, projected to `d_proj` and scaled by sqrt(d_proj)."
     def __init__(self, n_token: int, d_embed: int, d_proj: int, cutoffs: Sequence[int] = (), div_val: int = 1):
@@ -189,22 +198,24 @@ class AdaptiveEmbedding(nn.Module):
                 self.emb_layers.append(nn.Embedding(hi - lo, width))
                 self.emb_projs.append(nn.Linear(width, d_proj, bias=False))
 
-    def forward(self, tokens: Tensor) -> Tensor:
-        "Embeddings `(*tokens.shape, d_proj)` of a LongTensor of token ids."
-        _check_ids(tokens, self.n_token, 'token')
-        if self.div_val == 1:
-            emb = self.emb_layers[0](tokens)
-            if len(self.emb_projs): emb = F.linear(emb, self.emb_projs[0].weight)
-            return emb * self.emb_scale
-        flat = tokens.reshape(-1)
-        weight = self.emb_projs[0].weight
-        out = weight.new_zeros(flat.numel(), self.d_proj)
-        for i, (lo, hi) in enumerate(self.bounds):
-            rows = ((flat >= lo) & (flat < hi)).nonzero(as_tuple=True)[0]
-            if rows.numel() == 0: continue
-            emb = F.linear(self.emb_layers[i](flat[rows] - lo), self.emb_projs[i].weight)
-            out = out.index_copy(0, rows, emb)
-        return out.view(*tokens.shape, self.d_proj) * self.emb_scale
+# %% ../nbs/11_transformer.ipynb #cedfac7c
+@patch
+def forward(self: AdaptiveEmbedding, tokens: Tensor) -> Tensor:
+    "Embeddings `(*tokens.shape, d_proj)` of a LongTensor of token ids."
+    _check_ids(tokens, self.n_token, 'token')
+    if self.div_val == 1:
+        emb = self.emb_layers[0](tokens)
+        if len(self.emb_projs): emb = F.linear(emb, self.emb_projs[0].weight)
+        return emb * self.emb_scale
+    flat = tokens.reshape(-1)
+    weight = self.emb_projs[0].weight
+    out = weight.new_zeros(flat.numel(), self.d_proj)
+    for i, (lo, hi) in enumerate(self.bounds):
+        rows = ((flat >= lo) & (flat < hi)).nonzero(as_tuple=True)[0]
+        if rows.numel() == 0: continue
+        emb = F.linear(self.emb_layers[i](flat[rows] - lo), self.emb_projs[i].weight)
+        out = out.index_copy(0, rows, emb)
+    return out.view(*tokens.shape, self.d_proj) * self.emb_scale
 
 # %% ../nbs/11_transformer.ipynb #71e6a769
 class ProjectedAdaptiveLogSoftmax(nn.Module):
@@ -228,50 +239,57 @@ class ProjectedAdaptiveLogSoftmax(nn.Module):
                 self.out_layers.append(nn.Linear(width, hi - lo))
                 self.out_projs.append(nn.Linear(width, d_proj, bias=False))
 
-    def head_column(self, cluster: int) -> int:
-        "Column of the head's log-probabilities that scores tail cluster `cluster` (>= 1): column -cluster."
-        return self.shortlist_size + self.n_clusters - cluster
+# %% ../nbs/11_transformer.ipynb #96142d68
+@patch
+def head_column(self: ProjectedAdaptiveLogSoftmax, cluster: int) -> int:
+    "Column of the head's log-probabilities that scores tail cluster `cluster` (>= 1): column -cluster."
+    return self.shortlist_size + self.n_clusters - cluster
 
-    def cluster_logits(self, hidden: Tensor, i: int) -> Tensor:
-        "Logits of cluster `i` for hidden states `(n, d_proj)` (the head, with its cluster columns, for i = 0)."
+@patch
+def cluster_logits(self: ProjectedAdaptiveLogSoftmax, hidden: Tensor, i: int) -> Tensor:
+    "Logits of cluster `i` for hidden states `(n, d_proj)` (the head, with its cluster columns, for i = 0)."
+    lo, hi = self.bounds[i]
+    if self.div_val == 1:
+        weight, bias = self.out_layers[0].weight[lo:hi], self.out_layers[0].bias[lo:hi]
+    else:
+        weight, bias = self.out_layers[i].weight, self.out_layers[i].bias
+    if i == 0 and self.n_clusters:
+        weight, bias = torch.cat([weight, self.cluster_weight]), torch.cat([bias, self.cluster_bias])
+    proj = self.out_projs[i].weight if len(self.out_projs) else None
+    return F.linear(hidden if proj is None else hidden @ proj, weight, bias)
+
+# %% ../nbs/11_transformer.ipynb #03116c17
+@patch
+def log_prob(self: ProjectedAdaptiveLogSoftmax, hidden: Tensor) -> Tensor:
+    "Full log-probabilities `(n, n_token)` for hidden states `(n, d_proj)`."
+    head = F.log_softmax(self.cluster_logits(hidden, 0), dim=-1)
+    parts = [head[:, :self.shortlist_size]]
+    for i in range(1, self.n_clusters + 1):
+        tail = F.log_softmax(self.cluster_logits(hidden, i), dim=-1)
+        parts.append(head[:, self.head_column(i), None] + tail)
+    return torch.cat(parts, dim=1)
+
+# %% ../nbs/11_transformer.ipynb #2eaac6bf
+@patch
+def nll(self: ProjectedAdaptiveLogSoftmax, hidden: Tensor, target: Tensor) -> Tensor:
+    "Negative log-likelihood `(n,)` of `target` (n,) under hidden states `(n, d_proj)`, in the input order."
+    if hidden.shape[0] != target.shape[0]:
+        raise ValueError(f"hidden has {hidden.shape[0]} rows but target has {target.shape[0]} entries")
+    _check_ids(target, self.n_token, 'target')
+    head = F.log_softmax(self.cluster_logits(hidden, 0), dim=-1)
+    if not self.n_clusters:
+        return -head.gather(1, target[:, None])[:, 0]
+    short = (target < self.shortlist_size).nonzero(as_tuple=True)[0]
+    out = head.new_zeros(target.shape[0])
+    out = out.index_copy(0, short, -head[short].gather(1, target[short, None])[:, 0])
+    for i in range(1, self.n_clusters + 1):
         lo, hi = self.bounds[i]
-        if self.div_val == 1:
-            weight, bias = self.out_layers[0].weight[lo:hi], self.out_layers[0].bias[lo:hi]
-        else:
-            weight, bias = self.out_layers[i].weight, self.out_layers[i].bias
-        if i == 0 and self.n_clusters:
-            weight, bias = torch.cat([weight, self.cluster_weight]), torch.cat([bias, self.cluster_bias])
-        proj = self.out_projs[i].weight if len(self.out_projs) else None
-        return F.linear(hidden if proj is None else hidden @ proj, weight, bias)
-
-    def log_prob(self, hidden: Tensor) -> Tensor:
-        "Full log-probabilities `(n, n_token)` for hidden states `(n, d_proj)`."
-        head = F.log_softmax(self.cluster_logits(hidden, 0), dim=-1)
-        parts = [head[:, :self.shortlist_size]]
-        for i in range(1, self.n_clusters + 1):
-            tail = F.log_softmax(self.cluster_logits(hidden, i), dim=-1)
-            parts.append(head[:, self.head_column(i), None] + tail)
-        return torch.cat(parts, dim=1)
-
-    def nll(self, hidden: Tensor, target: Tensor) -> Tensor:
-        "Negative log-likelihood `(n,)` of `target` (n,) under hidden states `(n, d_proj)`, in the input order."
-        if hidden.shape[0] != target.shape[0]:
-            raise ValueError(f"hidden has {hidden.shape[0]} rows but target has {target.shape[0]} entries")
-        _check_ids(target, self.n_token, 'target')
-        head = F.log_softmax(self.cluster_logits(hidden, 0), dim=-1)
-        if not self.n_clusters:
-            return -head.gather(1, target[:, None])[:, 0]
-        short = (target < self.shortlist_size).nonzero(as_tuple=True)[0]
-        out = head.new_zeros(target.shape[0])
-        out = out.index_copy(0, short, -head[short].gather(1, target[short, None])[:, 0])
-        for i in range(1, self.n_clusters + 1):
-            lo, hi = self.bounds[i]
-            rows = ((target >= lo) & (target < hi)).nonzero(as_tuple=True)[0]
-            if rows.numel() == 0: continue
-            tail = F.log_softmax(self.cluster_logits(hidden[rows], i), dim=-1)
-            logp = head[rows, self.head_column(i)] + tail.gather(1, (target[rows] - lo)[:, None])[:, 0]
-            out = out.index_copy(0, rows, -logp)
-        return out
+        rows = ((target >= lo) & (target < hi)).nonzero(as_tuple=True)[0]
+        if rows.numel() == 0: continue
+        tail = F.log_softmax(self.cluster_logits(hidden[rows], i), dim=-1)
+        logp = head[rows, self.head_column(i)] + tail.gather(1, (target[rows] - lo)[:, None])[:, 0]
+        out = out.index_copy(0, rows, -logp)
+    return out
 
 # %% ../nbs/11_transformer.ipynb #71f869be
 class PositionalEmbedding(nn.Module):
@@ -284,6 +302,7 @@ class PositionalEmbedding(nn.Module):
         angles = torch.outer(pos_seq.to(self.inv_freq.dtype), self.inv_freq)
         return torch.cat([angles.sin(), angles.cos()], dim=-1).t()[None]
 
+# %% ../nbs/11_transformer.ipynb #7bf4f665
 def rel_shift(x: Tensor) -> Tensor:
     "Transformer-XL shift of `(..., qlen, klen)` scores indexed by encoding to scores indexed by key position."
     *lead, qlen, klen = x.shape
@@ -297,7 +316,7 @@ def attention_mask(qlen: int, mlen: int, local_size: int = 0, device=None) -> Te
     j = torch.arange(mlen + qlen, device=device)[None]
     return (j > i + mlen) | (j <= i + mlen - window)
 
-# %% ../nbs/11_transformer.ipynb #7bf4f665
+# %% ../nbs/11_transformer.ipynb #5119f083
 def channel_layer_norm(x: Tensor) -> Tensor:
     "Parameter-free layer norm over the channels of a `(B, C, L)` tensor."
     return F.layer_norm(x.transpose(1, 2), (x.shape[1],)).transpose(1, 2)
@@ -306,6 +325,7 @@ def _shape_only(like: Tensor, *shape) -> Tensor:
     "A tensor of `shape` without memory (a stride-0 view), for drawing dropout masks."
     return like.new_zeros(()).expand(*shape)
 
+# %% ../nbs/11_transformer.ipynb #3317b753
 class WeightShareSelfAttention(nn.Module):
     "Relative multi-head self-attention with memory, injection added to the QKV projections."
     def __init__(self, d_model: int, n_head: int, d_head: int, dropout: float = 0.0, dropatt: float = 0.0,
@@ -325,25 +345,30 @@ class WeightShareSelfAttention(nn.Module):
         self.dropatt.reset_mask(_shape_only(like, bsz, self.n_head, qlen, klen))
         self.drop.reset_mask(_shape_only(like, bsz, self.d_model, qlen))
 
-    def forward(self, z: Tensor, us: Tensor, z_mem: Tensor, pos_emb: Tensor, attn_mask: Optional[Tensor] = None) -> Tensor:
-        bsz, _, qlen = z.shape
-        mlen = z_mem.shape[2]
-        klen, h, dh = mlen + qlen, self.n_head, self.d_head
-        cat = torch.cat([z_mem, z], dim=2)
-        if self.pre_lnorm: cat = channel_layer_norm(cat)
-        q, k, v = (self.qkv_net(cat) + us).chunk(3, dim=1)
-        q = q[:, :, -qlen:].reshape(bsz, h, dh, qlen)
-        k, v = k.reshape(bsz, h, dh, klen), v.reshape(bsz, h, dh, klen)
-        r = self.r_net(pos_emb).reshape(h, dh, klen)
-        content = torch.einsum('bhdi,bhdj->bhij', q + self.r_w_bias[..., None], k)
-        position = rel_shift(torch.einsum('bhdi,hdj->bhij', q + self.r_r_bias[..., None], r))
-        if attn_mask is None: attn_mask = attention_mask(qlen, mlen, self.local_size, z.device)
-        score = ((content + position) * self.scale).masked_fill(attn_mask, float('-inf'))
-        prob = self.dropatt(F.softmax(score, dim=-1))
-        attended = torch.einsum('bhij,bhdj->bhdi', prob, v).reshape(bsz, h * dh, qlen)
-        out = self.drop(self.o_net(attended))
-        return out + z if self.pre_lnorm else channel_layer_norm(out + z)
+# %% ../nbs/11_transformer.ipynb #30e81e3e
+@patch
+def forward(self: WeightShareSelfAttention, z: Tensor, us: Tensor, z_mem: Tensor, pos_emb: Tensor,
+            attn_mask: Optional[Tensor] = None) -> Tensor:
+    "Attention output `(B, d_model, qlen)` for states `z`, injections `us` and memory `z_mem` (see above)."
+    bsz, _, qlen = z.shape
+    mlen = z_mem.shape[2]
+    klen, h, dh = mlen + qlen, self.n_head, self.d_head
+    cat = torch.cat([z_mem, z], dim=2)
+    if self.pre_lnorm: cat = channel_layer_norm(cat)
+    q, k, v = (self.qkv_net(cat) + us).chunk(3, dim=1)
+    q = q[:, :, -qlen:].reshape(bsz, h, dh, qlen)
+    k, v = k.reshape(bsz, h, dh, klen), v.reshape(bsz, h, dh, klen)
+    r = self.r_net(pos_emb).reshape(h, dh, klen)
+    content = torch.einsum('bhdi,bhdj->bhij', q + self.r_w_bias[..., None], k)
+    position = rel_shift(torch.einsum('bhdi,hdj->bhij', q + self.r_r_bias[..., None], r))
+    if attn_mask is None: attn_mask = attention_mask(qlen, mlen, self.local_size, z.device)
+    score = ((content + position) * self.scale).masked_fill(attn_mask, float('-inf'))
+    prob = self.dropatt(F.softmax(score, dim=-1))
+    attended = torch.einsum('bhij,bhdj->bhdi', prob, v).reshape(bsz, h * dh, qlen)
+    out = self.drop(self.o_net(attended))
+    return out + z if self.pre_lnorm else channel_layer_norm(out + z)
 
+# %% ../nbs/11_transformer.ipynb #11838e77
 class WeightSharePositionwiseFF(nn.Module):
     "Position-wise feed-forward block with residual and parameter-free layer norm, on `(B, d_model, L)`."
     def __init__(self, d_model: int, d_inner: int, dropout: float = 0.0, pre_lnorm: bool = False):
@@ -365,6 +390,7 @@ class WeightSharePositionwiseFF(nn.Module):
         out = out + x if self.pre_lnorm else F.layer_norm(out + x, x.shape[-1:])
         return out.transpose(1, 2)
 
+# %% ../nbs/11_transformer.ipynb #650c6145
 class RelPartialLearnableDecoderLayer(nn.Module):
     "The DEQ-Transformer's $f_\\theta$: relative attention with injection, then the feed-forward block."
     def __init__(self, n_head: int, d_model: int, d_head: int, d_inner: int, dropout: float = 0.0,
@@ -409,13 +435,6 @@ class LMOutput:
     result: Optional[SolverResult] = None  # the forward solve (return_stats=True, DEQ mode)
     sradius: Optional[Tensor] = None       # (B, 1) spectral radius (return_stats and spectral_radius_mode, eval)
 
-@dataclass
-class _Segment:
-    "Everything one segment's $f$ needs besides the state."
-    f: Callable
-    injection: Tensor
-    z0: Tensor
-
 # %% ../nbs/11_transformer.ipynb #d56e90f0
 class DEQTransformerLM(DEQModel):
     "The DEQ-Transformer language model of the original `deq_sequence` code (module names as the released weights)."
@@ -439,110 +458,136 @@ class DEQTransformerLM(DEQModel):
         if c.wnorm: self.func.wnorm()
         self._tie()
 
-    def _tie(self):
-        c, emb, crit = self.config, self.word_emb, self.crit
-        if c.tie_weights:
-            for out, inp in zip(crit.out_layers, emb.emb_layers): out.weight = inp.weight
-        for i, tie in enumerate(c.tie_projs):
-            if not tie or not len(crit.out_projs): continue
-            source = emb.emb_projs[i] if c.div_val > 1 else (emb.emb_projs[0] if len(emb.emb_projs) else None)
-            if source is not None: crit.out_projs[i].weight = source.weight
+# %% ../nbs/11_transformer.ipynb #e2fda1bc
+@patch
+def _tie(self: DEQTransformerLM):
+    c, emb, crit = self.config, self.word_emb, self.crit
+    if c.tie_weights:
+        for out, inp in zip(crit.out_layers, emb.emb_layers): out.weight = inp.weight
+    for i, tie in enumerate(c.tie_projs):
+        if not tie or not len(crit.out_projs): continue
+        source = emb.emb_projs[i] if c.div_val > 1 else (emb.emb_projs[0] if len(emb.emb_projs) else None)
+        if source is not None: crit.out_projs[i].weight = source.weight
 
-    @torch.no_grad()
-    def init_weights(self):
-        "The original's initialisation: weights N(0, init_std) (or U(-init_range, init_range)), projections N(0, proj_init_std), biases 0."
-        c = self.config
-        def draw(p, std):
-            if c.init == 'uniform': nn.init.uniform_(p, -c.init_range, c.init_range)
-            else: nn.init.normal_(p, 0.0, std)
-        projections = [*self.word_emb.emb_projs, *self.crit.out_projs]
-        for name, p in self.named_parameters():
-            if name.endswith('bias') and not name.endswith(('r_w_bias', 'r_r_bias')): nn.init.zeros_(p)
-            elif any(p is q.weight for q in projections): draw(p, c.proj_init_std)
-            else: draw(p, c.init_std)
+# %% ../nbs/11_transformer.ipynb #90992c56
+@patch
+@torch.no_grad()
+def init_weights(self: DEQTransformerLM):
+    "The original's initialisation: weights N(0, init_std) (or U(-init_range, init_range)), projections N(0, proj_init_std), biases 0."
+    c = self.config
+    def draw(p, std):
+        if c.init == 'uniform': nn.init.uniform_(p, -c.init_range, c.init_range)
+        else: nn.init.normal_(p, 0.0, std)
+    projections = [*self.word_emb.emb_projs, *self.crit.out_projs]
+    for name, p in self.named_parameters():
+        if name.endswith('bias') and not name.endswith(('r_w_bias', 'r_r_bias')): nn.init.zeros_(p)
+        elif any(p is q.weight for q in projections): draw(p, c.proj_init_std)
+        else: draw(p, c.init_std)
 
-    def base_solver_spec(self) -> SolverSpec:
-        "The solver settings of the config."
-        c = self.config
-        return SolverSpec(f_solver=c.f_solver, f_thres=c.f_thres, f_eps=c.f_eps, b_solver=c.b_solver,
-                          b_thres=c.b_thres, b_eps=c.b_eps, stop_mode=c.stop_mode)
+# %% ../nbs/11_transformer.ipynb #0bb50169
+@patch
+def base_solver_spec(self: DEQTransformerLM) -> SolverSpec:
+    "The solver settings of the config."
+    c = self.config
+    return SolverSpec(f_solver=c.f_solver, f_thres=c.f_thres, f_eps=c.f_eps, b_solver=c.b_solver,
+                      b_thres=c.b_thres, b_eps=c.b_eps, stop_mode=c.stop_mode)
 
-    @property
-    def pretrain_steps(self) -> int: return self.config.pretrain_steps
+@patch(as_prop=True)
+def pretrain_steps(self: DEQTransformerLM) -> int: return self.config.pretrain_steps
 
-    def pretrain_layers(self, train_step: int) -> int:
-        "`n_layer` explicit layers in training, `eval_n_layer` when a model is evaluated before any training step."
-        return self.config.eval_n_layer if (not self.training and train_step <= 0) else self.config.n_layer
+@patch
+def pretrain_layers(self: DEQTransformerLM, train_step: int) -> int:
+    "`n_layer` explicit layers in training, `eval_n_layer` when a model is evaluated before any training step."
+    return self.config.eval_n_layer if (not self.training and train_step <= 0) else self.config.n_layer
 
-    def empty_memory(self, bsz: int, like: Tensor) -> LMMemory:
-        "Zero-length memory for a batch of `bsz` streams."
-        d = self.config.d_model
-        return LMMemory(like.new_zeros(bsz, d, 0), like.new_zeros(bsz, 3 * d, 0))
+# %% ../nbs/11_transformer.ipynb #83a4b166
+@patch
+def empty_memory(self: DEQTransformerLM, bsz: int, like: Tensor) -> LMMemory:
+    "Zero-length memory for a batch of `bsz` streams."
+    d = self.config.d_model
+    return LMMemory(like.new_zeros(bsz, d, 0), like.new_zeros(bsz, 3 * d, 0))
 
-    def next_memory(self, mems: Optional[LMMemory], z: Tensor, injection: Tensor, mem_len: Optional[int] = None) -> LMMemory:
-        "Memory after a segment with states `z` and injections `injection`: the last `mem_len` positions, detached."
-        mem_len = self.config.mem_len if mem_len is None else int(mem_len)
-        if mems is None or mems.length == 0:
-            zs, us = z.detach(), injection.detach()
-        else:
-            zs, us = torch.cat([mems.z, z.detach()], 2), torch.cat([mems.u, injection.detach()], 2)
-        start = max(zs.shape[2] - mem_len, 0)
-        return LMMemory(zs[:, :, start:].contiguous(), us[:, :, start:].contiguous())
+@patch
+def next_memory(self: DEQTransformerLM, mems: Optional[LMMemory], z: Tensor, injection: Tensor,
+                mem_len: Optional[int] = None) -> LMMemory:
+    "Memory after a segment with states `z` and injections `injection`: the last `mem_len` positions, detached."
+    mem_len = self.config.mem_len if mem_len is None else int(mem_len)
+    if mems is None or mems.length == 0:
+        zs, us = z.detach(), injection.detach()
+    else:
+        zs, us = torch.cat([mems.z, z.detach()], 2), torch.cat([mems.u, injection.detach()], 2)
+    start = max(zs.shape[2] - mem_len, 0)
+    return LMMemory(zs[:, :, start:].contiguous(), us[:, :, start:].contiguous())
 
-    def _check_memory(self, mems: LMMemory, bsz: int):
-        d = self.config.d_model
-        if mems.z.shape[:2] != (bsz, d) or mems.u.shape[:2] != (bsz, 3 * d) or mems.u.shape[2] != mems.z.shape[2]:
-            raise ValueError(f"memory of shapes z {tuple(mems.z.shape)}, u {tuple(mems.u.shape)} does not fit a batch of "
-                             f"{bsz} streams with d_model {d}: pass the `mems` returned for the previous segment")
+@patch
+def _check_memory(self: DEQTransformerLM, mems: LMMemory, bsz: int):
+    d = self.config.d_model
+    if mems.z.shape[:2] != (bsz, d) or mems.u.shape[:2] != (bsz, 3 * d) or mems.u.shape[2] != mems.z.shape[2]:
+        raise ValueError(f"memory of shapes z {tuple(mems.z.shape)}, u {tuple(mems.u.shape)} does not fit a batch of "
+                         f"{bsz} streams with d_model {d}: pass the `mems` returned for the previous segment")
 
-    def prepare_segment(self, data: Tensor, mems: Optional[LMMemory] = None) -> _Segment:
-        "Embed a segment `(qlen, B)`, draw its dropout masks and build its $f$ (a closure over injections and memory)."
-        if data.dim() != 2:
-            raise ValueError(f"data must be (qlen, batch) token ids, got shape {tuple(data.shape)}")
-        qlen, bsz = data.shape
-        emb = self.iodrop(self.word_emb(data.t()))                      # (B, qlen, d): mask shared over time
-        emb = emb.transpose(1, 2)                                        # (B, d, qlen)
-        u_new = self.inject_conv(emb)
-        if mems is None or mems.length == 0: mems = self.empty_memory(bsz, emb)
-        self._check_memory(mems, bsz)
-        us = torch.cat([mems.u, u_new], 2)
-        mlen, klen = mems.length, mems.length + qlen
-        self.pos_drop.reset_mask(_shape_only(emb, 1, self.config.d_model, klen))
-        pos = self.pos_drop(self.pos_emb(torch.arange(klen - 1, -1, -1.0, device=data.device)).to(emb.dtype))
-        mask = attention_mask(qlen, mlen, self.config.local_size, data.device)
-        self.func.reset(bsz, qlen, klen, emb)
-        z_mem = mems.z
-        def f(z: Tensor) -> Tensor: return self.func(z, us, z_mem, pos, mask)
-        return _Segment(f, u_new, emb.new_zeros(bsz, self.config.d_model, qlen))
+# %% ../nbs/11_transformer.ipynb #2403b555
+@dataclass
+class _Segment:
+    "Everything one segment's $f$ needs besides the state."
+    f: Callable
+    injection: Tensor
+    z0: Tensor
 
-    def loss_from_state(self, z: Tensor, target: Tensor) -> Tensor:
-        "Per-token NLL `(tgt_len, B)` of `target` read from states `z` `(B, d_model, qlen)` (the last tgt_len positions)."
-        if target.dim() != 2 or target.shape[1] != z.shape[0] or target.shape[0] > z.shape[2]:
-            raise ValueError(f"target must be (tgt_len <= {z.shape[2]}, {z.shape[0]}), got shape {tuple(target.shape)}")
-        hidden = self.iodrop(z.transpose(1, 2)).transpose(0, 1)       # (qlen, B, d)
-        tgt_len = target.shape[0]
-        pred = hidden[-tgt_len:].reshape(-1, hidden.shape[-1])
-        return self.crit.nll(pred, target.reshape(-1)).view(tgt_len, -1)
+@patch
+def prepare_segment(self: DEQTransformerLM, data: Tensor, mems: Optional[LMMemory] = None) -> _Segment:
+    "Embed a segment `(qlen, B)`, draw its dropout masks and build its $f$ (a closure over injections and memory)."
+    if data.dim() != 2:
+        raise ValueError(f"data must be (qlen, batch) token ids, got shape {tuple(data.shape)}")
+    qlen, bsz = data.shape
+    emb = self.iodrop(self.word_emb(data.t()))                      # (B, qlen, d): mask shared over time
+    emb = emb.transpose(1, 2)                                        # (B, d, qlen)
+    u_new = self.inject_conv(emb)
+    if mems is None or mems.length == 0: mems = self.empty_memory(bsz, emb)
+    self._check_memory(mems, bsz)
+    us = torch.cat([mems.u, u_new], 2)
+    mlen, klen = mems.length, mems.length + qlen
+    self.pos_drop.reset_mask(_shape_only(emb, 1, self.config.d_model, klen))
+    pos = self.pos_drop(self.pos_emb(torch.arange(klen - 1, -1, -1.0, device=data.device)).to(emb.dtype))
+    mask = attention_mask(qlen, mlen, self.config.local_size, data.device)
+    self.func.reset(bsz, qlen, klen, emb)
+    z_mem = mems.z
+    def f(z: Tensor) -> Tensor: return self.func(z, us, z_mem, pos, mask)
+    return _Segment(f, u_new, emb.new_zeros(bsz, self.config.d_model, qlen))
 
-    def forward(self, data: Tensor, target: Optional[Tensor] = None, mems: Optional[LMMemory] = None, *,
-                solve: Optional[SolveArgs] = None, train_step: int = -1, mem_len: Optional[int] = None,
-                compute_jac_loss: bool = False, spectral_radius_mode: bool = False,
-                observer: Optional[Callable] = None, return_stats: bool = False) -> LMOutput:
-        "Process one segment `data` `(qlen, B)`; score `target` `(tgt_len, B)`; carry `mems`."
-        seg = self.prepare_segment(data, mems)
-        eq = self.equilibrium(seg.f, seg.z0, train_step=train_step, solve=solve, compute_jac_loss=compute_jac_loss,
-                              spectral_radius_mode=spectral_radius_mode and return_stats, observer=observer)
-        loss = None if target is None else self.loss_from_state(eq.z, target)
-        stats = dict(result=eq.result, sradius=eq.sradius) if return_stats else {}
-        return LMOutput(loss, self.next_memory(mems, eq.state, seg.injection, mem_len), seg.injection, eq.jac_loss,
-                        **stats)
+# %% ../nbs/11_transformer.ipynb #89ce456f
+@patch
+def loss_from_state(self: DEQTransformerLM, z: Tensor, target: Tensor) -> Tensor:
+    "Per-token NLL `(tgt_len, B)` of `target` read from states `z` `(B, d_model, qlen)` (the last tgt_len positions)."
+    if target.dim() != 2 or target.shape[1] != z.shape[0] or target.shape[0] > z.shape[2]:
+        raise ValueError(f"target must be (tgt_len <= {z.shape[2]}, {z.shape[0]}), got shape {tuple(target.shape)}")
+    hidden = self.iodrop(z.transpose(1, 2)).transpose(0, 1)       # (qlen, B, d)
+    tgt_len = target.shape[0]
+    pred = hidden[-tgt_len:].reshape(-1, hidden.shape[-1])
+    return self.crit.nll(pred, target.reshape(-1)).view(tgt_len, -1)
 
-    def config_hints(self, state_dict: dict) -> list:
-        "Config changes that would make `state_dict` fit this model (used by `load_checkpoint`'s errors)."
-        inferred = infer_transformer_config(state_dict)
-        mine = self.config.to_dict()
-        changes = [f"{k}={v}" for k, v in inferred.items() if k in mine and mine[k] != v]
-        return [f"the checkpoint implies DEQTransformerConfig changes: {', '.join(changes)}"] if changes else []
+# %% ../nbs/11_transformer.ipynb #6e7a1603
+@patch
+def forward(self: DEQTransformerLM, data: Tensor, target: Optional[Tensor] = None, mems: Optional[LMMemory] = None, *,
+            solve: Optional[SolveArgs] = None, train_step: int = -1, mem_len: Optional[int] = None,
+            compute_jac_loss: bool = False, spectral_radius_mode: bool = False,
+            observer: Optional[Callable] = None, return_stats: bool = False) -> LMOutput:
+    "Process one segment `data` `(qlen, B)`; score `target` `(tgt_len, B)`; carry `mems`."
+    seg = self.prepare_segment(data, mems)
+    eq = self.equilibrium(seg.f, seg.z0, train_step=train_step, solve=solve, compute_jac_loss=compute_jac_loss,
+                          spectral_radius_mode=spectral_radius_mode and return_stats, observer=observer)
+    loss = None if target is None else self.loss_from_state(eq.z, target)
+    stats = dict(result=eq.result, sradius=eq.sradius) if return_stats else {}
+    return LMOutput(loss, self.next_memory(mems, eq.state, seg.injection, mem_len), seg.injection, eq.jac_loss,
+                    **stats)
+
+@patch
+def config_hints(self: DEQTransformerLM, state_dict: dict) -> list:
+    "Config changes that would make `state_dict` fit this model (used by `load_checkpoint`'s errors)."
+    inferred = infer_transformer_config(state_dict)
+    mine = self.config.to_dict()
+    changes = [f"{k}={v}" for k, v in inferred.items() if k in mine and mine[k] != v]
+    return [f"the checkpoint implies DEQTransformerConfig changes: {', '.join(changes)}"] if changes else []
 
 # %% ../nbs/11_transformer.ipynb #340b654d
 def infer_transformer_config(sd: dict) -> dict:
@@ -575,6 +620,7 @@ def load_transformer_weights(model: DEQTransformerLM, path_or_dict, strip_prefix
     "Load a DEQ-Transformer checkpoint strictly into `model` (any device)."
     return load_checkpoint(model, path_or_dict, strip_prefixes=strip_prefixes)
 
+# %% ../nbs/11_transformer.ipynb #d9c17775
 def build_transformer(config=None, weights=None, device='cpu') -> DEQTransformerLM:
     "A `DEQTransformerLM` for `config` (a config, a dict, a preset name, or None: the checkpoint's), with `weights` loaded, in eval mode."
     stored = None
