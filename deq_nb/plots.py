@@ -102,7 +102,7 @@ FIG2_PANELS = (
     GapPanel('cityscapes', n_train=27, title='Cityscapes (Image segmentation)', **_SEG),
     GapPanel('wikitext103', n_train=30, title='WikiText-103 (Language modeling)', **_LM),
     GapPanel('demo-digits', title='Digits demo (classification)', **_CLS),
-    GapPanel('demo-scenes', title='Scenes demo (segmentation)', **_SEG),
+    GapPanel('demo-shapes', title='Shapes demo (segmentation)', **_SEG),
     GapPanel('demo-text', title='Text demo (language modeling)', **_LM),
 )
 "Fig. 2: test-split performance gap of every task; `fig2` draws those whose table is given."

@@ -114,12 +114,13 @@ def method_from_opts(opts) -> str:
     return 'unrolled' if isinstance(opts, str) and 'unrolled' in opts else 'ift'
 
 def f_thres_train_from_opts(opts, default: int = 18) -> float:
-    "Training N from the first `stability/<method>_<N>/...` token of `opts` (`default` without `_<N>`; NaN without such a token)."
+    "Training N from the folder after `stability` in the first `.../stability/<method>_<N>/...` token of `opts` (`default` without `_<N>`; NaN without such a token)."
     if not isinstance(opts, str): return math.nan
     token = next((t for t in opts.split(',') if 'stability' in t), None)
     parts = token.split('/') if token is not None else []
-    if len(parts) < 2: return math.nan
-    name = parts[1].split('_')
+    after = next((parts[i + 1] for i, p in enumerate(parts[:-1]) if 'stability' in p), None)
+    if after is None: return math.nan
+    name = after.split('_')
     return int(name[-1]) if len(name) == 2 and name[-1].isdigit() else default
 
 # %% ../nbs/41_results.ipynb #7dcc418e

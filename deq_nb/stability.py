@@ -5,7 +5,7 @@
 # %% ../nbs/35_stability.ipynb #bec26113
 from __future__ import annotations
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Optional, Sequence
@@ -92,7 +92,8 @@ def _reusable(folder: Path, seed: int, settings: dict) -> None:
     ckpt = checkpoint_path(folder, seed)
     if ckpt.is_file(): check_settings(load_training_checkpoint(ckpt)['settings'], settings, ckpt)
 
-def train_stability_model(dataset: str, method: str, n_train: int, seed: int, *, out_dir='stability',
+# %% ../nbs/35_stability.ipynb #af995b2d
+def train_stability_model(dataset: str, method: str, n_train: int, seed: int, *, out_dir='results/stability',
                           budget: Optional[Budget] = None, f_eps: float = 1e-7, data_root=None, opts: Sequence = (),
                           data_order: str = 'seeded', valid: bool = True, train_results=None, device='cpu',
                           progress: bool = True) -> StabilityModel:
@@ -165,6 +166,9 @@ class StabilityOutcome:
     seconds: float = 0.0            # wall time of this call
     results: Optional[Path] = None
     train_results: Optional[Path] = None
+    seeds: list = field(default_factory=list)      # the grid, as read from the call's arguments
+    methods: list = field(default_factory=list)
+    n_train: list = field(default_factory=list)
 
     def model_table(self) -> pd.DataFrame:
         "One line per model: method, N_train, seed, what was done and how long it took."
@@ -175,9 +179,19 @@ def _nonempty(values: list, name: str) -> list:
     if not values: raise ValueError(f"{name} is empty: give at least one value.")
     return values
 
+def _grid(seeds, methods, n_train) -> tuple:
+    "The experiment's seeds, methods and training N, read from any list spelling and checked."
+    seeds = _nonempty(read_list(seeds, 'seeds', lambda v, n: read_int(v, n, 0)), 'seeds')
+    methods = _nonempty(read_list(methods, 'methods', lambda v, n: str(v)), 'methods')
+    n_train = _nonempty(read_list(n_train, 'n_train', lambda v, n: read_int(v, n, 1)), 'n_train')
+    bad = [m for m in methods if m not in METHODS]
+    if bad: raise ValueError(f"Unknown methods {bad}; choose among {METHODS}.")
+    return seeds, methods, n_train
+
+# %% ../nbs/35_stability.ipynb #7d2a5b32
 def run_stability_experiment(dataset: str = 'demo-digits', seeds: Sequence[int] = (0, 1, 2),
                              methods: Sequence[str] = METHODS, n_train: Sequence[int] = (18,), f_thres_val=None, *,
-                             delta: int = 7, out_dir='stability', results='stability_results.csv', train_results=None,
+                             delta: int = 7, out_dir='results/stability', results='results/stability_results.csv', train_results=None,
                              epochs: Optional[int] = None, pretrain_steps: Optional[int] = None,
                              batch_size: Optional[int] = None, percent: Optional[float] = None,
                              eval_percent: Optional[float] = None, f_eps: float = 1e-7, data_root=None,
@@ -185,11 +199,7 @@ def run_stability_experiment(dataset: str = 'demo-digits', seeds: Sequence[int] 
                              progress: bool = True) -> StabilityOutcome:
     "Train the missing models of Fig. 5, evaluate them at the missing N, append the rows; return the experiment's rows."
     start = time.perf_counter()
-    seeds = _nonempty(read_list(seeds, 'seeds', lambda v, n: read_int(v, n, 0)), 'seeds')
-    methods = _nonempty(read_list(methods, 'methods', lambda v, n: str(v)), 'methods')
-    n_train = _nonempty(read_list(n_train, 'n_train', lambda v, n: read_int(v, n, 1)), 'n_train')
-    bad = [m for m in methods if m not in METHODS]
-    if bad: raise ValueError(f"Unknown methods {bad}; choose among {METHODS}.")
+    seeds, methods, n_train = _grid(seeds, methods, n_train)
     budget = budget_for(dataset, epochs=epochs, pretrain_steps=pretrain_steps, batch_size=batch_size, percent=percent,
                         eval_percent=eval_percent)
     device = resolve_device(device)
@@ -213,4 +223,5 @@ def run_stability_experiment(dataset: str = 'demo-digits', seeds: Sequence[int] 
                           f"{len(missing)} N evaluated", flush=True)
     all_steps = sorted({s for n in n_train for s in {*requested, n, n + int(delta)}})
     rows = experiment_rows(results, models, all_steps, f_eps=f_eps, eval_percent=budget.eval_percent)
-    return StabilityOutcome(rows, models, new_rows, time.perf_counter() - start, results, train_results)
+    return StabilityOutcome(rows, models, new_rows, time.perf_counter() - start, results, train_results, seeds, methods,
+                            n_train)
