@@ -25,10 +25,16 @@ def repo_notebook(name: str) -> Path:
     return path
 
 class EncryptedKernelManager(AsyncKernelManager):
-    "A kernel manager that provisions CurveZMQ keys for kernels that support them."
+    "A kernel manager that provisions CurveZMQ keys for kernels that support them, and shuts idle kernels down quietly."
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.transport_encryption = 'auto'
+
+    async def _async_interrupt_kernel(self):
+        # jupyter_client interrupts a kernel before asking it to shut down; the kernel, idle once papermill has run
+        # its cells, then logs a KeyboardInterrupt as an error. A shutdown needs no interrupt; other interrupts
+        # (a cell that runs past its time limit) go through.
+        if not self.shutting_down: await super()._async_interrupt_kernel()
 
 def run_notebook(notebook, output, parameters: Optional[dict] = None, cwd=None, progress: bool = False,
                  timeout: Optional[int] = None) -> Path:
