@@ -47,6 +47,7 @@ class LMTrainConfig:
                              f"got {self.scheduler!r}")
         if self.max_step < 1 or self.batch_size < 1: raise ValueError("max_step and batch_size must be >= 1")
 
+# %% ../nbs/32_train_lm.ipynb #84b27aa6
 def lm_learning_rate(step: int, cfg: LMTrainConfig) -> float:
     "Learning rate of optimiser step `step` (1-based): linear warm-up, then cosine (or constant)."
     if step <= cfg.warmup_step: return cfg.lr * step / cfg.warmup_step
