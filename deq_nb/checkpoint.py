@@ -15,8 +15,8 @@ from torch import nn
 from .core import read_torch_file
 
 # %% auto #0
-__all__ = ['CHECKPOINT_RULES', 'read_checkpoint', 'CheckpointMismatchError', 'LoadReport', 'load_checkpoint', 'CheckpointRules',
-           'load_with_rules']
+__all__ = ['CHECKPOINT_RULES', 'read_checkpoint', 'CheckpointMismatchError', 'LoadReport', 'NonFiniteWeightsError',
+           'load_checkpoint', 'CheckpointRules', 'load_with_rules']
 
 # %% ../nbs/05_checkpoint.ipynb #8bc15d1a
 def read_checkpoint(path_or_dict) -> tuple:
@@ -101,6 +101,21 @@ def _prefix_hints(missing: list, unexpected: list, model_sd: dict) -> list:
     return hints
 
 # %% ../nbs/05_checkpoint.ipynb #6656bbe8
+class NonFiniteWeightsError(ValueError):
+    "A checkpoint with NaN or infinite values."
+    def __init__(self, message: str, tensors: list):
+        super().__init__(message)
+        self.tensors = tensors
+
+def _check_finite(sd: dict, source: str):
+    "Refuse NaN and infinite values, naming the tensors that hold them."
+    bad = [(k, int((~torch.isfinite(v)).sum())) for k, v in sd.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise NonFiniteWeightsError(
+            f"checkpoint ({source}) holds NaN or infinite values in {len(bad)} tensor(s): "
+            + _few([f"{k} ({n} of {sd[k].numel()} values)" for k, n in bad], 4)
+            + ". The weights are damaged (a diverged training run, or a bad copy): use another checkpoint.", [k for k, _ in bad])
+
 def _check_tied_values(model: nn.Module, sd: dict):
     "Names of one shared tensor must hold equal values in `sd`."
     groups = {}
@@ -140,6 +155,7 @@ def load_checkpoint(model: nn.Module, path_or_dict, strip_prefixes: Sequence[str
     if missing or unexpected or mismatched:
         raise _mismatch_error(model, sd, source, missing, unexpected, mismatched, model_sd)
     _check_tied_values(model, sd)
+    _check_finite(sd, source)
     model.load_state_dict(sd, strict=True)
     dropped = [k for keys in dropped_by.values() for k in keys]
     return LoadReport(source, list(model_sd), stripped, dropped, dropped_by)

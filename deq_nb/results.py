@@ -197,8 +197,11 @@ def read_header(path) -> list | None:
     "The column names in the first line of the CSV at `path` (None if the file is missing or empty)."
     path = Path(path)
     if not path.exists() or path.stat().st_size == 0: return None
-    with open(path, newline='', encoding='utf-8-sig') as f:
-        return next(csv.reader(f), [])
+    try:
+        with open(path, newline='', encoding='utf-8-sig') as f: return next(csv.reader(f), [])
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise ValueError(f"{path} is not a readable results table: its first line is not UTF-8 CSV text ({e}). "
+                         "Nothing was read or written; give another results path, or move this file away.") from None
 
 # %% ../nbs/41_results.ipynb #8d6d201c
 def _header_error(path: Path, found: list, schema: Schema) -> ValueError:
@@ -307,6 +310,13 @@ def _guess_schema(header: list) -> Schema | None:
     return next((s for s in SCHEMAS.values() if header in (list(s.columns), list(s.original))), None)
 
 # %% ../nbs/41_results.ipynb #2ae9f1dd
+def _read_csv(path, **kwargs) -> pd.DataFrame:
+    "pandas' reader, with errors that name the file."
+    try: return pd.read_csv(path, **kwargs)
+    except (UnicodeDecodeError, pd.errors.ParserError) as e:
+        raise ValueError(f"{path} is not a readable results table ({type(e).__name__}: {str(e).strip()[:200]}); "
+                         "a row may have been damaged by hand or by a full disk.") from None
+
 def read_results(path, schema=None) -> pd.DataFrame:
     "Read a results CSV; with a (known or given) schema, columns are typed and in schema order."
     path = Path(path)
@@ -316,10 +326,10 @@ def read_results(path, schema=None) -> pd.DataFrame:
     if header is None:
         if schema is None: raise ValueError(f"{path} is empty; pass its schema to get an empty table")
         header = []
-    if schema is None: return pd.read_csv(path)
+    if schema is None: return _read_csv(path)
     unknown = [c for c in header if c not in schema.columns]
     if unknown: raise ValueError(f"{path} has columns {unknown} that schema {schema.name!r} does not know")
-    df = (pd.read_csv(path, dtype=str, keep_default_na=True) if header
+    df = (_read_csv(path, dtype=str, keep_default_na=True) if header
           else pd.DataFrame(columns=list(schema.columns), dtype=object))
     df = df.reindex(columns=list(schema.columns))
     for c in df.columns: df[c] = _cast(df[c], COLUMN_KINDS.get(c), c, path)
