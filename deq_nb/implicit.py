@@ -11,7 +11,7 @@ from typing import Callable, Optional
 import torch
 from torch import Tensor
 
-from .solvers import SolverResult, solve
+from .solvers import NonFiniteError, SolverResult, solve
 
 # %% auto #0
 __all__ = ['MODES', 'SolverSpec', 'ImplicitOutput', 'jac_loss_estimate', 'spectral_radius', 'implicit_layer']
@@ -59,9 +59,23 @@ class _ImplicitGradient(torch.autograd.Function):
         spec = ctx.spec
         def transposed_map(y):  # y -> J^T y + grad
             return torch.autograd.grad(f_z, z_star, y, retain_graph=True)[0] + grad
-        result = solve(transposed_map, torch.zeros_like(grad), spec.b_solver, spec.b_thres, spec.b_eps,
-                       spec.stop_mode, **spec.b_options)
+        try:
+            result = solve(transposed_map, torch.zeros_like(grad), spec.b_solver, spec.b_thres, spec.b_eps,
+                           spec.stop_mode, **spec.b_options)
+        except NonFiniteError as e: raise _backward_error(e, grad) from None
         return result.z, None, None
+
+def _backward_error(error: NonFiniteError, grad: Tensor) -> NonFiniteError:
+    "The error of an IFT backward solve that cannot start, in terms of the layer: which samples, and why."
+    n = len(error.samples)
+    which = f"{n} of {grad.shape[0]} samples (batch indices {error.samples[:8]}{' and more' if n > 8 else ''})"
+    if not torch.isfinite(grad).all():
+        why = (f"the gradient flowing into the equilibrium holds NaN or inf in {which}. It comes from the loss or from "
+               "the layers after the DEQ: check the loss of these samples, the head, and the learning rate.")
+    else:
+        why = (f"J^T y at y = 0 is not finite in {which}: the Jacobian of f at the equilibrium holds NaN or inf "
+               "(a non-finite weight, or f not differentiable there, e.g. sqrt at 0).")
+    return NonFiniteError("The implicit (IFT) backward solve cannot start: " + why, error.samples)
 
 # %% ../nbs/02_implicit.ipynb #b1e0f84a
 def jac_loss_estimate(f_z: Tensor, z: Tensor, vecs: int = 2, create_graph: bool = True) -> Tensor:

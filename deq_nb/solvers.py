@@ -6,6 +6,7 @@
 from __future__ import annotations
 import inspect
 import math
+import os
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Callable, Mapping, Optional
@@ -14,9 +15,10 @@ import torch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['SOLVERS', 'STOP_MODES', 'SolverResult', 'Observation', 'SolverEntry', 'register_solver', 'get_solver',
-           'unregister_solver', 'solve', 'Bookkeeper', 'CountedResidual', 'take_step', 'fixed_point_iteration',
-           'broyden', 'backprop_broyden', 'anderson']
+__all__ = ['STOP_REASONS', 'PROTECTIVE_STOPS', 'SOLVERS', 'STOP_MODES', 'SolverResult', 'Observation', 'NonFiniteError',
+           'SolverEntry', 'register_solver', 'get_solver', 'unregister_solver', 'solve', 'Bookkeeper',
+           'CountedResidual', 'take_step', 'fixed_point_iteration', 'SolverMemoryError', 'broyden', 'backprop_broyden',
+           'anderson']
 
 # %% ../nbs/01_solvers.ipynb #646e1001
 @dataclass
@@ -36,6 +38,8 @@ class SolverResult:
     sample_rel: Tensor        # (B,) each sample's own relative residual at `z`
     Us: Optional[Tensor] = None  # Broyden's low-rank memory (B, D, threshold), when kept
     VTs: Optional[Tensor] = None
+    stop_reason: str = 'threshold'  # one of STOP_REASONS: why the solve stopped
+    per_sample: bool = False        # solved in per-sample mode
 
     @property
     def cvg_abs(self) -> float:
@@ -46,6 +50,14 @@ class SolverResult:
     def cvg_rel(self) -> float:
         "The original `cvg_rel` metric."
         return self.rel_trace[-1]
+
+    @property
+    def converged(self) -> bool:
+        "Reached `eps` in `stop_mode` (every sample's own residual in per-sample mode), finite, no protective stop."
+        if self.prot_break or self.stop_reason in PROTECTIVE_STOPS: return False
+        if not self.per_sample: return math.isfinite(self.lowest) and self.lowest < self.eps
+        res = self.sample_abs if self.stop_mode == 'abs' else self.sample_rel
+        return bool((res < self.eps).all())  # NaN (no step improved on z0) compares False
 
 # %% ../nbs/01_solvers.ipynb #3ff8c8f2
 @dataclass
@@ -58,6 +70,45 @@ class Observation:
     sample_abs: Tensor        # (B,) per-sample residuals at `z`
     sample_rel: Tensor
     nstep: int | Tensor       # step `z` came from (per sample in per-sample mode)
+    stop_reason: str = 'threshold'  # what a run with `threshold = step` would report
+
+    @property
+    def prot_break(self) -> bool:
+        "A run stopped at this step would have stopped protectively."
+        return self.stop_reason in PROTECTIVE_STOPS
+
+# %% ../nbs/01_solvers.ipynb #2e3544e4
+STOP_REASONS = ('converged', 'stagnated', 'diverged', 'nonfinite', 'threshold')
+PROTECTIVE_STOPS = ('diverged', 'nonfinite')  # the stops that set `prot_break`
+
+# %% ../nbs/01_solvers.ipynb #5a0bd07e
+class NonFiniteError(ValueError):
+    "A solve cannot start: NaN or inf in the initial state or in f at it. `samples`: the batch indices concerned."
+    def __init__(self, message: str, samples=()):
+        super().__init__(message)
+        self.samples = sorted(int(i) for i in samples)
+    def __reduce__(self): return type(self), (str(self), self.samples)
+
+def _nonfinite_samples(t: Tensor) -> list:
+    "Batch indices of the samples of `t` that hold NaN or inf."
+    with torch.no_grad(): return (~torch.isfinite(t).reshape(t.shape[0], -1).all(dim=1)).nonzero().view(-1).tolist()
+
+def _which(samples: list, batch: int, show: int = 8) -> str:
+    listed = ', '.join(map(str, samples[:show])) + (', ...' if len(samples) > show else '')
+    return f"{len(samples)} of {batch} samples (batch indices [{listed}])"
+
+def _check_start(z0: Tensor, f_z0: Optional[Tensor] = None):
+    "Raise `NonFiniteError` if the initial state `z0`, or `f_z0` = f(z0) when given, holds NaN or inf."
+    bad = _nonfinite_samples(z0)
+    if bad:
+        raise NonFiniteError(f"The initial state z0 holds NaN or inf in {_which(bad, z0.shape[0])}: no solve can "
+                             "start from it. Check what produced z0 (a DEQ usually starts from zeros).", bad)
+    bad = [] if f_z0 is None else _nonfinite_samples(f_z0)
+    if bad:
+        raise NonFiniteError(f"f(z0), the map at the initial state, holds NaN or inf in {_which(bad, z0.shape[0])}, "
+                             "before any solver step. Check these samples' inputs for NaN/inf, and the model's weights "
+                             "(one non-finite weight makes every sample non-finite); an overflow inside f (e.g. in half "
+                             "precision) does the same.", bad)
 
 # %% ../nbs/01_solvers.ipynb #b38fe55d
 @dataclass(frozen=True)
@@ -167,13 +218,25 @@ def _sample_norms(t: Tensor) -> Tensor:
     "Euclidean norm of each sample of a batched tensor."
     return t.flatten(1).norm(dim=1)
 
+def _scaled_norms(t: Tensor) -> Tensor:
+    "Euclidean norm of each sample, in float64, as max|t| * ||t / max|t|||: no square overflows."
+    flat = t.detach().flatten(1)
+    scale = flat.abs().amax(dim=1, keepdim=True)
+    unit = flat / torch.where(scale > 0, scale, torch.ones_like(scale))  # NaN or inf entries give a NaN norm
+    return scale[:, 0].double() * unit.norm(dim=1).double()
+
 def _residuals(z: Tensor, gz: Tensor) -> tuple[dict, dict]:
     "Batch-level residuals {'abs', 'rel'} (floats) and per-sample ones ((B,) tensors) of `z`, given gz = f(z) - z."
     with torch.no_grad():
         g_norms, f_norms = _sample_norms(gz), _sample_norms(gz + z)
         abs_res, f_res = torch.stack([g_norms.square().sum(), f_norms.square().sum()]).sqrt().tolist()  # one sync
-        rel_res = abs_res / (f_res + _REL_GUARD)
-    return {'abs': abs_res, 'rel': rel_res}, {'abs': g_norms, 'rel': g_norms / (f_norms + _REL_GUARD)}
+        if not (math.isfinite(abs_res) and math.isfinite(f_res)):  # a square overflowed, or values are not finite
+            g64, f64 = _scaled_norms(gz), _scaled_norms(gz + z)
+            abs_res, f_res = _scaled_norms(torch.stack([g64, f64])).tolist()  # the norms of the per-sample norms
+            g_norms, f_norms = g64.to(g_norms.dtype), f64.to(f_norms.dtype)
+        rel_res = abs_res / (f_res + _REL_GUARD) if math.isfinite(f_res) else math.nan  # never 0 by overflow
+        sample_rel = torch.where(torch.isfinite(f_norms), g_norms / (f_norms + _REL_GUARD), math.nan)
+    return {'abs': abs_res, 'rel': rel_res}, {'abs': g_norms, 'rel': sample_rel}
 
 # %% ../nbs/01_solvers.ipynb #dd3c60f7
 def _protect_factor(stop_mode: str, z0: Tensor) -> float:
@@ -217,28 +280,31 @@ class Bookkeeper:
     "Traces, best iterate, stopping rules and observer calls of one solve; see the contract above."
     def __init__(self, z0: Tensor, threshold: int, eps: float, stop_mode: str, per_sample: bool,
                  observer: Optional[Callable], keep_graph: bool):
+        _check_start(z0)
         self.threshold, self.eps, self.stop_mode = threshold, eps, stop_mode
         self.per_sample, self.observer = per_sample, observer
         self.traces = {'abs': [], 'rel': []}              # batch-level residual after each step
-        self.lowest = {'abs': math.inf, 'rel': math.inf}  # running minima of the traces
+        self.lowest = {'abs': math.inf, 'rel': math.inf}  # running minima of the finite entries of the traces
         self.protect = _protect_factor(stop_mode, z0)
-        self.prot_break = False
+        self.prot_break, self.stop_reason = False, 'threshold'  # stop_reason: what a run stopped now would report
         self.best = _BestIterate(z0, stop_mode, per_sample, keep_graph)
 
     def record(self, step: int, z: Tensor, gz: Tensor) -> Optional[str]:
         "Account for iterate `z` (with residual `gz` = f(z) - z) made by step `step`; return why to stop, or None."
         current, sample = _residuals(z, gz)
-        self.best.update(step, z, sample, improved=current[self.stop_mode] < self.lowest[self.stop_mode])
+        finite = math.isfinite(current['abs']) and math.isfinite(current['rel'])
+        self.best.update(step, z, sample, improved=finite and current[self.stop_mode] < self.lowest[self.stop_mode])
         for mode in ('abs', 'rel'):
             self.traces[mode].append(current[mode])
-            if current[mode] < self.lowest[mode]: self.lowest[mode] = current[mode]
+            if finite and current[mode] < self.lowest[mode]: self.lowest[mode] = current[mode]
         best = self.best
+        all_below = bool((best.sample[self.stop_mode] < self.eps).all()) if self.per_sample else None
+        reason = _stop_reason(self.traces[self.stop_mode], self.eps, self.protect, all_below) if finite else 'nonfinite'
+        self.stop_reason = reason or 'threshold'
+        if reason in PROTECTIVE_STOPS: self.prot_break = True
         if self.observer is not None:
             self.observer(Observation(step, best.z.detach(), self.lowest['abs'], self.lowest['rel'],
-                                      best.sample['abs'], best.sample['rel'], best.step))
-        all_below = bool((best.sample[self.stop_mode] < self.eps).all()) if self.per_sample else None
-        reason = _stop_reason(self.traces[self.stop_mode], self.eps, self.protect, all_below)
-        if reason == 'diverged': self.prot_break = True
+                                      best.sample['abs'], best.sample['rel'], best.step, self.stop_reason))
         return reason
 
     def result(self, n_f_evals: int, pad: bool = True, **extra) -> SolverResult:
@@ -249,15 +315,18 @@ class Bookkeeper:
         best = self.best
         return SolverResult(best.z, best.step, self.lowest[self.stop_mode], traces['abs'], traces['rel'],
                             self.prot_break, n_f_evals, self.eps, self.threshold, self.stop_mode,
-                            best.sample['abs'], best.sample['rel'], **extra)
+                            best.sample['abs'], best.sample['rel'], **extra, stop_reason=self.stop_reason,
+                            per_sample=self.per_sample)
 
 # %% ../nbs/01_solvers.ipynb #a86b18af
 class CountedResidual:
-    "g(z) = f(z) - z, counting the calls of f in `calls`."
+    "g(z) = f(z) - z, counting the calls of f in `calls`; the first call, at z0, checks that z0 and f(z0) are finite."
     def __init__(self, f: Callable): self.f, self.calls = f, 0
     def __call__(self, z: Tensor) -> Tensor:
         self.calls += 1
-        return self.f(z) - z
+        f_z = self.f(z)
+        if self.calls == 1: _check_start(z, f_z)
+        return f_z - z
 
 # %% ../nbs/01_solvers.ipynb #13a42a56
 def _armijo_step(phi: Callable, phi0: float, c1: float = 1e-4, s_min: float = 1e-2) -> Optional[float]:
@@ -280,6 +349,8 @@ def _armijo_step(phi: Callable, phi0: float, c1: float = 1e-4, s_min: float = 1e
     return None
 
 # %% ../nbs/01_solvers.ipynb #38481690
+def _squared(x: float) -> float: return x * x  # as x ** 2, but inf on overflow instead of an OverflowError
+
 def take_step(z: Tensor, gz: Tensor, direction: Tensor, g: CountedResidual, ls: bool) -> tuple[Tensor, Tensor]:
     "Move from `z` (residual `gz`) along `direction`, fully or by Armijo line search (`ls`); return (z_new, g(z_new))."
     if not ls:
@@ -288,8 +359,8 @@ def take_step(z: Tensor, gz: Tensor, direction: Tensor, g: CountedResidual, ls: 
     tried = {}
     def phi(s):
         tried[s] = g(z + s * direction)
-        return tried[s].norm().item() ** 2
-    s = _armijo_step(phi, gz.norm().item() ** 2)
+        return _squared(tried[s].norm().item())
+    s = _armijo_step(phi, _squared(gz.norm().item()))
     s = 1.0 if s is None else s
     z_new = z + s * direction
     return z_new, tried[s] if s in tried else g(z_new)
@@ -385,11 +456,45 @@ def _original_layout(inverse: _LowRankInverse) -> tuple[Tensor, Tensor]:
         inverse.V[:, inverse.count:] = 0
     return inverse.U.transpose(1, 2), inverse.V
 
+# %% ../nbs/01_solvers.ipynb #0338f4a6
+class SolverMemoryError(MemoryError):
+    "A solver's memory would not fit on the device; `needed`, `available` in bytes, `max_memory`: the largest window."
+    def __init__(self, message: str, needed: int = 0, available: int = 0, max_memory: int = 0):
+        super().__init__(message)
+        self.needed, self.available, self.max_memory = needed, available, max_memory
+    def __reduce__(self): return type(self), (str(self), self.needed, self.available, self.max_memory)
+
+def _device_bytes(device: torch.device) -> Optional[int]:
+    "Bytes an allocation on `device` can use at most: physical memory (CPU), free memory (CUDA); None if unknown."
+    if device.type == 'cpu':
+        try: return os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE')
+        except (ValueError, OSError, AttributeError): return None
+    if device.type == 'cuda':
+        free, _ = torch.cuda.mem_get_info(device)
+        return free + torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
+    return None
+
+def _check_broyden_memory(like: Tensor, slots: int, window: bool):
+    "Refuse, before allocating it, a memory of `slots` updates for states like `like` that the device cannot hold."
+    batch, n, size = like.shape[0], like[0].numel(), like.element_size()
+    per_slot, available = 2 * batch * n * size, _device_bytes(like.device)
+    if available is None or slots * per_slot <= available: return
+    fits, gb = available // per_slot, lambda x: f"{x / 1e9:,.1f} GB"
+    way_out = (f"Pass memory=m to keep only the last m updates (a sliding window): m = {fits:,} is the largest that "
+               f"fits, and the model needs memory too, so choose well below it." if fits else
+               f"Even one update needs {gb(per_slot)}: use a smaller batch.")
+    raise SolverMemoryError(
+        f"broyden: a memory of {slots:,} rank-one updates ({'memory' if window else 'threshold'}={slots:,}) needs "
+        f"about {gb(slots * per_slot)}: 2 tensors of shape (B={batch}, {slots:,}, n={n:,}) in {like.dtype}, more than "
+        f"the {gb(available)} {'of physical memory' if like.device.type == 'cpu' else 'free on ' + str(like.device)}. "
+        + way_out, slots * per_slot, available, fits)
+
 # %% ../nbs/01_solvers.ipynb #1cead04a
 def broyden(f: Callable, z0: Tensor, threshold: int, eps: float = 1e-3, stop_mode: str = 'rel',
             ls: bool = False, memory: Optional[int] = None, differentiable: bool = False,
             per_sample: bool = False, observer: Optional[Callable] = None) -> SolverResult:
     "Broyden's method for `z = f(z)` from `z0` with at most `threshold` steps."
+    _check_broyden_memory(z0, memory or threshold, window=bool(memory))  # before anything is allocated
     g = CountedResidual(f)
     book = Bookkeeper(z0, threshold, eps, stop_mode, per_sample, observer, keep_graph=differentiable)
     with torch.set_grad_enabled(differentiable and torch.is_grad_enabled()):
@@ -416,6 +521,26 @@ _register_builtin('backprop_broyden', backprop_broyden, ('ls', 'memory'),
                   "Broyden's method differentiable end to end (unrolled training).")
 
 # %% ../nbs/01_solvers.ipynb #5c69442c
+def _mixing_weights(G: Tensor, lam: float) -> Tensor:
+    "Anderson's weights (B, n) for the residual histories G (B, n, D): min ||alpha G||^2 + lam ||alpha||^2, sum = 1."
+    batch, n = G.shape[:2]
+    eye = torch.eye(n, dtype=G.dtype, device=G.device)
+    system = G.new_zeros(batch, n + 1, n + 1)
+    system[:, 0, 1:] = system[:, 1:, 0] = 1
+    system[:, 1:, 1:] = G @ G.transpose(1, 2) + lam * eye
+    rhs = G.new_zeros(batch, n + 1, 1)
+    rhs[:, 0] = 1
+    solution, info = torch.linalg.solve_ex(system, rhs)
+    failed = (info != 0) | ~torch.isfinite(solution).flatten(1).all(dim=1)
+    if failed.any():  # singular or overflowing: the least-norm solution of the scaled system instead
+        scale = G.flatten(1).abs().amax(dim=1).view(-1, 1, 1)
+        scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+        unit = G / scale
+        system[:, 1:, 1:] = unit @ unit.transpose(1, 2) + lam / scale.square() * eye
+        solution = torch.where(failed.view(-1, 1, 1), torch.linalg.pinv(system) @ rhs, solution)
+    return solution[:, 1:, 0]
+
+# %% ../nbs/01_solvers.ipynb #eb6ed907
 def anderson(f: Callable, z0: Tensor, threshold: int, eps: float = 1e-3, stop_mode: str = 'rel',
              m: int = 6, lam: float = 1e-4, beta: float = 1.0, per_sample: bool = False,
              observer: Optional[Callable] = None) -> SolverResult:
@@ -428,17 +553,11 @@ def anderson(f: Callable, z0: Tensor, threshold: int, eps: float = 1e-3, stop_mo
         X = z0.new_zeros(batch, m, z0[0].numel())
         F = torch.zeros_like(X)
         X[:, 0], F[:, 0] = z0.reshape(batch, -1), (g(z0) + z0).reshape(batch, -1)
-        border = z0.new_zeros(batch, m + 1, m + 1)
-        border[:, 0, 1:] = border[:, 1:, 0] = 1
-        rhs = z0.new_zeros(batch, m + 1, 1)
-        rhs[:, 0] = 1
         for step in range(1, threshold + 1):
             n = min(step, m)
             if step == 1: z_flat = F[:, 0].clone()  # F is overwritten later; iterates must not change
             else:
-                G = F[:, :n] - X[:, :n]
-                border[:, 1:n + 1, 1:n + 1] = G @ G.transpose(1, 2) + lam * torch.eye(n, dtype=z0.dtype, device=z0.device)
-                alpha = torch.linalg.solve(border[:, :n + 1, :n + 1], rhs[:, :n + 1])[:, 1:n + 1, 0]
+                alpha = _mixing_weights(F[:, :n] - X[:, :n], lam)
                 z_flat = beta * (alpha[:, None] @ F[:, :n])[:, 0] + (1 - beta) * (alpha[:, None] @ X[:, :n])[:, 0]
             z = z_flat.view_as(z0)
             gz = g(z)
