@@ -16,7 +16,7 @@ from .core import read_torch_file
 
 # %% auto #0
 __all__ = ['CHECKPOINT_RULES', 'read_checkpoint', 'CheckpointMismatchError', 'LoadReport', 'NonFiniteWeightsError',
-           'load_checkpoint', 'CheckpointRules', 'load_with_rules']
+           'check_finite_weights', 'load_checkpoint', 'CheckpointRules', 'load_with_rules']
 
 # %% ../nbs/05_checkpoint.ipynb #8bc15d1a
 def read_checkpoint(path_or_dict) -> tuple:
@@ -102,19 +102,20 @@ def _prefix_hints(missing: list, unexpected: list, model_sd: dict) -> list:
 
 # %% ../nbs/05_checkpoint.ipynb #6656bbe8
 class NonFiniteWeightsError(ValueError):
-    "A checkpoint with NaN or infinite values."
+    "Weights with NaN or infinite values."
     def __init__(self, message: str, tensors: list):
         super().__init__(message)
         self.tensors = tensors
 
-def _check_finite(sd: dict, source: str):
-    "Refuse NaN and infinite values, naming the tensors that hold them."
+def check_finite_weights(weights: dict | nn.Module, source: str):
+    "Refuse NaN and infinite values in a state dict (or a module's), naming the tensors that hold them."
+    sd = weights.state_dict() if isinstance(weights, nn.Module) else weights
     bad = [(k, int((~torch.isfinite(v)).sum())) for k, v in sd.items() if v.is_floating_point() and not torch.isfinite(v).all()]
     if bad:
         raise NonFiniteWeightsError(
-            f"checkpoint ({source}) holds NaN or infinite values in {len(bad)} tensor(s): "
+            f"{source} holds NaN or infinite values in {len(bad)} tensor(s): "
             + _few([f"{k} ({n} of {sd[k].numel()} values)" for k, n in bad], 4)
-            + ". The weights are damaged (a diverged training run, or a bad copy): use another checkpoint.", [k for k, _ in bad])
+            + ". The weights are damaged (a diverged training run, or a bad copy): use other weights.", [k for k, _ in bad])
 
 def _check_tied_values(model: nn.Module, sd: dict):
     "Names of one shared tensor must hold equal values in `sd`."
@@ -155,7 +156,7 @@ def load_checkpoint(model: nn.Module, path_or_dict, strip_prefixes: Sequence[str
     if missing or unexpected or mismatched:
         raise _mismatch_error(model, sd, source, missing, unexpected, mismatched, model_sd)
     _check_tied_values(model, sd)
-    _check_finite(sd, source)
+    check_finite_weights(sd, f'checkpoint ({source})')
     model.load_state_dict(sd, strict=True)
     dropped = [k for keys in dropped_by.values() for k in keys]
     return LoadReport(source, list(model_sd), stripped, dropped, dropped_by)

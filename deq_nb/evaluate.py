@@ -13,13 +13,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .core import model_device, progress_bar, read_int, read_steps
+from .checkpoint import _few as few, check_finite_weights
+from .core import model_device, progress_bar, read_bool, read_int, read_steps
 from .deq import EquilibriumModel, SolveArgs, check_protocol
-from .solvers import Observation, SolverResult
+from .solvers import NonFiniteError, Observation, SolverResult
 
 # %% auto #0
-__all__ = ['Convergence', 'ConvergenceMeter', 'observe_steps', 'StepOutcome', 'outcomes_at', 'evaluation_loop',
-           'ClassificationMeter', 'evaluate_classifier', 'sweep_classifier']
+__all__ = ['Convergence', 'ConvergenceMeter', 'observe_steps', 'StepOutcome', 'outcomes_at', 'NonFiniteInputError',
+           'FiniteInputs', 'evaluation_loop', 'ClassificationMeter', 'evaluate_classifier', 'sweep_classifier']
 
 # %% ../nbs/40_evaluate.ipynb #0f49e02b
 @dataclass
@@ -29,24 +30,25 @@ class Convergence:
     cvg_rel: float           # lowest batch-level relative residual (the original `cvg_rel`)
     sample_rel: Tensor       # (B,) each sample's relative residual at the returned iterate
     nstep: float             # mean step the returned iterate came from
+    protective: bool = False # the solve ended by the protective break (its iterate is the best before a blow-up)
 
     @classmethod
     def of_result(cls, result: Optional[SolverResult], batch: int) -> 'Convergence':
         "From a solve's result; NaN when there was no solve (pre-training mode)."
         if result is None: return cls(math.nan, math.nan, torch.full((batch,), math.nan, dtype=torch.float64), math.nan)
-        return cls(result.cvg_abs, result.cvg_rel, result.sample_rel, _mean_step(result.nstep))
+        return cls(result.cvg_abs, result.cvg_rel, result.sample_rel, _mean_step(result.nstep), bool(result.prot_break))
 
     @classmethod
     def of_observation(cls, obs: Observation) -> 'Convergence':
         "From an observation of a solve after some step (what a run stopped there would report)."
-        return cls(obs.abs_lowest, obs.rel_lowest, obs.sample_rel, _mean_step(obs.nstep))
+        return cls(obs.abs_lowest, obs.rel_lowest, obs.sample_rel, _mean_step(obs.nstep), obs.prot_break)
 
     @classmethod
     def mean(cls, items: Sequence['Convergence']) -> 'Convergence':
-        "The average over several forwards of one batch."
+        "The average over several forwards of one batch (protective if any of them was)."
         avg = lambda name: sum(getattr(c, name) for c in items) / len(items)
         rel = torch.stack([c.sample_rel.detach().double().cpu().reshape(-1) for c in items]).mean(0)
-        return cls(avg('cvg_abs'), avg('cvg_rel'), rel, avg('nstep'))
+        return cls(avg('cvg_abs'), avg('cvg_rel'), rel, avg('nstep'), any(c.protective for c in items))
 
 def _mean_step(nstep) -> float:
     return float(torch.as_tensor(nstep, dtype=torch.float64).mean())
@@ -60,6 +62,7 @@ class ConvergenceMeter:
     cvg_abs_sum: float = 0.0
     cvg_rel_sum: float = 0.0
     nstep_sum: float = 0.0
+    n_prot_break: int = 0
     sample_rel: list = field(default_factory=list)
     sample_weight: list = field(default_factory=list)
 
@@ -69,6 +72,7 @@ class ConvergenceMeter:
         self.cvg_abs_sum += weight * conv.cvg_abs
         self.cvg_rel_sum += weight * conv.cvg_rel
         self.nstep_sum += weight * conv.nstep
+        self.n_prot_break += int(conv.protective)
         self.sample_rel.append(rel)
         self.sample_weight.append(torch.full_like(rel, weight / rel.numel()))
         self.weight += weight
@@ -80,7 +84,7 @@ class ConvergenceMeter:
         return dict(cvg_abs=self.cvg_abs_sum / self.weight, cvg_rel=self.cvg_rel_sum / self.weight,
                     sample_rel_mean=mean(rel), sample_rel_max=rel.max().item(),
                     frac_converged=mean((rel < self.cvg_tol).double()), frac_tol=self.cvg_tol,
-                    nstep_mean=self.nstep_sum / self.weight)
+                    nstep_mean=self.nstep_sum / self.weight, n_prot_break=self.n_prot_break)
 
 # %% ../nbs/40_evaluate.ipynb #48bf25f7
 def observe_steps(run: Callable[[Callable, int], Any], steps: Iterable[int], read: Callable[[Observation], Any]) -> tuple:
@@ -120,8 +124,36 @@ def outcomes_at(model: EquilibriumModel, x: Tensor, steps: Sequence[int], sweep:
     return observe_steps(run, steps, read)[0]
 
 # %% ../nbs/40_evaluate.ipynb #8009db86
+class NonFiniteInputError(NonFiniteError):
+    "Input samples that hold NaN or inf; `samples`: their positions in the data, in the loader's order."
+
+@dataclass
+class FiniteInputs:
+    "Checks each batch's inputs in the loader's order: NaN or inf is an error naming the samples, or (`skip`) left out."
+    skip: bool = False
+    seen: int = 0                                  # samples looked at so far
+    skipped: list = field(default_factory=list)    # positions of the samples left out
+
+    def keep(self, x: Tensor) -> Tensor:
+        "(B,) mask of the samples of batch `x` to evaluate (all of them, unless some are left out)."
+        start, b = self.seen, x.shape[0]
+        self.seen += b
+        if not x.is_floating_point(): return torch.ones(b, dtype=torch.bool, device=x.device)
+        good = torch.isfinite(x.reshape(b, -1)).all(1)
+        if good.all(): return good
+        where = (torch.nonzero(~good).flatten() + start).tolist()
+        if not self.skip:
+            raise NonFiniteInputError(
+                f"input sample(s) at position {few(where, 10)} of the data (in the loader's order) hold NaN or infinite "
+                "values. The solver treats a batch as one system, so such a sample would spoil the results of the "
+                "others. Fix or remove these samples, or evaluate with skip_nonfinite=True to leave them out (the "
+                "results row then counts them in n_nonfinite).", where)
+        self.skipped += where
+        return good
+
+# %% ../nbs/40_evaluate.ipynb #eb44bd95
 def evaluation_loop(batches: Iterable, meters: dict, update: Callable[[Any, dict], None], *, desc: str,
-                    progress: bool = True, total: Optional[int] = None) -> dict:
+                    progress: bool = True, total: Optional[int] = None, inputs: Optional[FiniteInputs] = None) -> dict:
     "`{N: summary}` after `update(batch, meters)` for every batch; meters need `summary()` and `running()`."
     start, last = time.perf_counter(), meters[max(meters)]
     bar = progress_bar(total=total if total is not None else _length(batches), desc=desc, enabled=progress)
@@ -132,7 +164,8 @@ def evaluation_loop(batches: Iterable, meters: dict, update: Callable[[Any, dict
             bar.set_postfix(last.running())
     bar.close()
     seconds = time.perf_counter() - start
-    return {n: {**m.summary(), 'seconds': seconds} for n, m in sorted(meters.items())}
+    left_out = len(inputs.skipped) if inputs is not None else 0
+    return {n: {**m.summary(), 'n_nonfinite': left_out, 'seconds': seconds} for n, m in sorted(meters.items())}
 
 def _length(batches) -> Optional[int]:
     try: return len(batches)
@@ -164,29 +197,35 @@ class ClassificationMeter:
 
     def summary(self) -> dict:
         "Top-k accuracies (percent), mean loss, convergence metrics and sample count."
-        if self.n == 0: raise ValueError("No sample was evaluated: the data loader is empty.")
+        if self.n == 0: raise ValueError("No sample was evaluated: the data loader is empty (or every sample was left out).")
         out = {f'top{k}': 100.0 * self.correct[k] / self.n for k in self.topk}
         return {**out, 'loss': self.loss_sum / self.n, **self.conv.summary(), 'n_samples': self.n}
 
 # %% ../nbs/40_evaluate.ipynb #f651d550
-def _classify(model, loader, steps: list, sweep: bool, topk, cvg_tol, solve, train_step, progress) -> dict:
+def _classify(model, loader, steps: list, sweep: bool, topk, cvg_tol, solve, train_step, skip_nonfinite, progress) -> dict:
     check_protocol(model, EquilibriumModel)
+    check_finite_weights(model, f'the model ({type(model).__name__})')
     model.eval()
-    device = model_device(model)
+    device, inputs = model_device(model), FiniteInputs(read_bool(skip_nonfinite, 'skip_nonfinite'))
     def update(batch, meters):
-        x, y = batch[0].to(device), batch[1].to(device)
+        keep = inputs.keep(batch[0])
+        if not keep.any(): return
+        x, y = batch[0][keep].to(device), batch[1][keep].to(device)
         for n, o in outcomes_at(model, x, steps, sweep, solve, train_step).items(): meters[n].add(o.logits, y, o.conv)
     meters = {n: ClassificationMeter(topk, cvg_tol) for n in steps}
     desc = f'sweep N={steps[0]}..{steps[-1]}' if sweep else f'eval N={steps[0]}'
-    return evaluation_loop(loader, meters, update, desc=desc, progress=progress)
+    return evaluation_loop(loader, meters, update, desc=desc, progress=progress, inputs=inputs)
 
 def evaluate_classifier(model, loader, f_thres: int, *, topk: Sequence[int] = (1,), cvg_tol: float = 1e-3,
-                        solve: Optional[SolveArgs] = None, train_step: int = -1, progress: bool = True) -> dict:
+                        solve: Optional[SolveArgs] = None, train_step: int = -1, skip_nonfinite: bool = False,
+                        progress: bool = True) -> dict:
     "Metrics of `model` on `loader` run with `f_thres` solver steps (one ordinary solve per batch)."
     n = read_int(f_thres, 'f_thres', 1)
-    return _classify(model, loader, [n], False, topk, cvg_tol, solve, train_step, progress)[n]
+    return _classify(model, loader, [n], False, topk, cvg_tol, solve, train_step, skip_nonfinite, progress)[n]
 
 def sweep_classifier(model, loader, f_thres: Sequence[int], *, topk: Sequence[int] = (1,), cvg_tol: float = 1e-3,
-                     solve: Optional[SolveArgs] = None, train_step: int = -1, progress: bool = True) -> dict:
+                     solve: Optional[SolveArgs] = None, train_step: int = -1, skip_nonfinite: bool = False,
+                     progress: bool = True) -> dict:
     "Metrics at every N in `f_thres` from one solve per batch at the largest N: `{N: metrics}`."
-    return _classify(model, loader, read_steps(f_thres, 'f_thres'), True, topk, cvg_tol, solve, train_step, progress)
+    return _classify(model, loader, read_steps(f_thres, 'f_thres'), True, topk, cvg_tol, solve, train_step,
+                     skip_nonfinite, progress)

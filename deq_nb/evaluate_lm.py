@@ -11,6 +11,7 @@ from typing import Optional, Sequence
 import torch
 from torch import Tensor
 
+from .checkpoint import check_finite_weights
 from .core import model_device, read_float, read_int, read_steps
 from .data.text import LMOrderedIterator
 from .deq import SequenceModel, SolveArgs, check_protocol
@@ -88,6 +89,7 @@ class _LMPass:
 def _lm_pass(model, tokens, steps, sweep, memory, batch_size, tgt_len, mem_len, percent, cvg_tol, solve, train_step,
              progress, desc) -> dict:
     check_protocol(model, SequenceModel)
+    check_finite_weights(model, f'the model ({type(model).__name__})')
     if memory not in MEMORY_MODES: raise ValueError(f"memory must be one of {MEMORY_MODES}, got {memory!r}")
     percent = read_float(percent, 'percent', positive=True, maximum=1)
     model.eval()

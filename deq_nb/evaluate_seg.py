@@ -16,10 +16,11 @@ from PIL import Image
 from torch import Tensor
 from torch.utils.data import Subset
 
-from .core import model_device, read_int, read_steps
+from .checkpoint import check_finite_weights
+from .core import model_device, read_bool, read_int, read_steps
 from .data.vision import IGNORE_LABEL, IMAGENET_MEAN, IMAGENET_STD
 from .deq import EquilibriumModel, SolveArgs, check_protocol
-from .evaluate import Convergence, ConvergenceMeter, evaluation_loop, outcomes_at
+from .evaluate import Convergence, ConvergenceMeter, FiniteInputs, evaluation_loop, outcomes_at
 
 # %% auto #0
 __all__ = ['confusion_matrix', 'segmentation_metrics', 'SegmentationMeter', 'SegInference', 'windows', 'default_prediction_image',
@@ -195,39 +196,44 @@ def _save(preds: Tensor, names: list, folder: Path, to_image: Callable):
         to_image(pred).save(folder / f'{name}.png')
 
 def _evaluate(model, loader, steps: list, sweep: bool, num_classes, ignore_label, inference, cvg_tol, solve,
-              train_step, save_predictions, prediction_image, progress) -> dict:
+              train_step, save_predictions, prediction_image, skip_nonfinite, progress) -> dict:
     check_protocol(model, EquilibriumModel)
+    check_finite_weights(model, f'the model ({type(model).__name__})')
     model.eval()
-    device, seen = model_device(model), [0]
+    device, inputs = model_device(model), FiniteInputs(read_bool(skip_nonfinite, 'skip_nonfinite'))
     names = sample_names(loader.dataset) if save_predictions is not None else None
     def update(batch, meters):
-        x, y = batch[0].to(device), batch[1].to(device)
+        start, keep = inputs.seen, inputs.keep(batch[0])
+        if not keep.any(): return
+        x, y = batch[0][keep].to(device), batch[1][keep].to(device)
         forwards, sizes = _run_forwards(model, x, steps, sweep, inference, solve, train_step)
         for n in steps:
             pred = _scores(forwards, sizes, n, tuple(y.shape[-2:])).argmax(1)
             meters[n].add(pred, y, Convergence.mean([f.outcomes[n].conv for f in forwards]))
             if save_predictions is not None:
                 folder = Path(save_predictions) / (f'N{n}' if sweep else '')
-                _save(pred, names[seen[0]:seen[0] + len(y)], folder, prediction_image or default_prediction_image)
-        seen[0] += len(y)
+                kept = [names[start + i] for i in torch.nonzero(keep).flatten().tolist()]
+                _save(pred, kept, folder, prediction_image or default_prediction_image)
     meters = {n: SegmentationMeter(num_classes or model.num_classes, ignore_label, cvg_tol) for n in steps}
     desc = f'sweep N={steps[0]}..{steps[-1]}' if sweep else f'eval N={steps[0]}'
-    return evaluation_loop(loader, meters, update, desc=desc, progress=progress)
+    return evaluation_loop(loader, meters, update, desc=desc, progress=progress, inputs=inputs)
 
 # %% ../nbs/42_evaluate_seg.ipynb #626eb49b
 def evaluate_segmenter(model, loader, f_thres: int, *, num_classes: Optional[int] = None,
                        ignore_label: int = IGNORE_LABEL, inference: SegInference = SegInference(), cvg_tol: float = 1e-3,
                        solve: Optional[SolveArgs] = None, train_step: int = -1, save_predictions=None,
-                       prediction_image: Optional[Callable] = None, progress: bool = True) -> dict:
+                       prediction_image: Optional[Callable] = None, skip_nonfinite: bool = False,
+                       progress: bool = True) -> dict:
     "mIoU, accuracies and convergence of `model` on `loader` with `f_thres` solver steps."
     n = read_int(f_thres, 'f_thres', 1)
     return _evaluate(model, loader, [n], False, num_classes, ignore_label, inference, cvg_tol, solve, train_step,
-                     save_predictions, prediction_image, progress)[n]
+                     save_predictions, prediction_image, skip_nonfinite, progress)[n]
 
 def sweep_segmenter(model, loader, f_thres: Sequence[int], *, num_classes: Optional[int] = None,
                     ignore_label: int = IGNORE_LABEL, inference: SegInference = SegInference(), cvg_tol: float = 1e-3,
                     solve: Optional[SolveArgs] = None, train_step: int = -1, save_predictions=None,
-                    prediction_image: Optional[Callable] = None, progress: bool = True) -> dict:
+                    prediction_image: Optional[Callable] = None, skip_nonfinite: bool = False,
+                    progress: bool = True) -> dict:
     "Metrics at every N in `f_thres` from one solve per forward at the largest N: `{N: metrics}`."
     return _evaluate(model, loader, read_steps(f_thres, 'f_thres'), True, num_classes, ignore_label, inference, cvg_tol,
-                     solve, train_step, save_predictions, prediction_image, progress)
+                     solve, train_step, save_predictions, prediction_image, skip_nonfinite, progress)

@@ -321,9 +321,26 @@ def unrolled_by_default(self: MDEQNet) -> bool: return bool(self.cfg.TRAIN.ALL_U
 
 # %% ../nbs/10_mdeq.ipynb #c9dc288b
 @patch
+def check_images(self: MDEQNet, x) -> Tensor:
+    "`x` if it is a batch of images the model takes, a (B, 3, H, W) tensor in its dtype; otherwise an error that says why."
+    dtype = next(self.parameters()).dtype
+    want = f"a batch of RGB images, a {str(dtype).replace('torch.', '')} tensor of shape (B, 3, H, W)"
+    if not torch.is_tensor(x): raise TypeError(f"the model takes {want}; got a {type(x).__name__}.")
+    got, hint = f"{str(x.dtype).replace('torch.', '')} tensor of shape {tuple(x.shape)}", ''
+    if x.dim() == 3 and x.shape[0] == 3: hint = "one image without its batch dimension: use x.unsqueeze(0)"
+    elif x.dim() == 4 and x.shape[1] == 1: hint = "grey images: repeat the channel with x.expand(-1, 3, -1, -1)"
+    elif x.dim() == 4 and x.shape[-1] == 3: hint = "channels last: use x.permute(0, 3, 1, 2)"
+    elif x.dim() == 4 and x.shape[1] == 3 and not x.is_floating_point():
+        hint = "integer pixels: convert to float and normalise as in training (the data loaders of deq_nb.data do this)"
+    elif x.dim() == 4 and x.shape[1] == 3 and x.dtype != dtype: hint = f"use x.to({dtype})"
+    if x.dim() != 4 or x.shape[1] != 3 or x.dtype != dtype:
+        raise ValueError(f"the model takes {want}; got a {got}" + (f" ({hint})." if hint else "."))
+    return x
+
+@patch
 def injections(self: MDEQNet, x: Tensor) -> list:
     "Per-branch injections: the stem (+ `stage0`) output for branch 0, `None` (zero) for the others."
-    u = self.downsample(x)
+    u = self.downsample(self.check_images(x))
     if self.stage0 is not None: u = self.stage0(u)
     return [u] + [None] * (self.arch.num_branches - 1)
 

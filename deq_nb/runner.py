@@ -5,7 +5,9 @@
 # %% ../nbs/44_runner.ipynb #be1869fa
 from __future__ import annotations
 import dataclasses
+import math
 import shlex
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
@@ -20,7 +22,7 @@ from .deq import read_solver
 
 # %% auto #0
 __all__ = ['COMMON_PARAMS', 'RUN_COLUMNS', 'Task', 'RunParams', 'read_run_params', 'CurveSpec', 'Setup', 'TaskKind',
-           'default_results_path', 'task_weights', 'common_columns', 'run_task', 'curve_rows']
+           'default_results_path', 'task_weights', 'common_columns', 'run_task', 'check_rows', 'curve_rows']
 
 # %% ../nbs/44_runner.ipynb #3f5249e8
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class RunParams:
     rules: Optional[str] = None           # checkpoint rules (None: the kind's)
     tgt_len: Optional[int] = None         # language model: segment length (None: the config's eval_tgt_len)
     mem_len: Optional[int] = None         # language model: memory length (None: the config's)
+    skip_nonfinite: bool = False          # images: leave out samples holding NaN/inf (counted in n_nonfinite), not an error
 
 # %% ../nbs/44_runner.ipynb #c17999ae
 def _optional(read):
@@ -101,6 +104,7 @@ _READERS = dict(
     scales=_optional(lambda v, n: tuple(read_list(v, n, lambda x, m: read_float(x, m, positive=True)))),
     flip=_optional(read_bool), save_predictions=_optional(lambda v, n: Path(v).expanduser()), rules=_optional(_rules),
     tgt_len=_optional(lambda v, n: read_int(v, n, 1)), mem_len=_optional(lambda v, n: read_int(v, n, 0)),
+    skip_nonfinite=read_bool,
 )
 
 # %% ../nbs/44_runner.ipynb #4a514d06
@@ -161,7 +165,8 @@ class TaskKind:
         return params
 
 # %% ../nbs/44_runner.ipynb #43441479
-RUN_COLUMNS = ('sample_rel_mean', 'sample_rel_max', 'frac_converged', 'frac_tol', 'nstep_mean', 'n_samples', 'seconds')
+RUN_COLUMNS = ('sample_rel_mean', 'sample_rel_max', 'frac_converged', 'frac_tol', 'nstep_mean', 'n_samples',
+               'n_prot_break', 'n_nonfinite', 'seconds')
 "The columns every kind's metrics provide for the common block of a row."
 
 def default_results_path(task: str, valid_on_train: bool = False, use_loss_as_perf: bool = False) -> Path:
@@ -201,8 +206,23 @@ def run_task(task: Task, kind: TaskKind, params: RunParams, *, steps: Optional[S
     metrics = kind.evaluate(task, model, data, read_steps(steps, 'steps'), sweep, setup, params)
     rows = [{**kind.row(task, setup, n, m, params), **common_columns(task, setup, m, device), **(columns or {})}
             for n, m in sorted(metrics.items())]
+    check_rows(rows, kind.curve(params.use_loss_as_perf), results)
     append_rows(results, rows, kind.schema)
     return pd.DataFrame(rows, columns=kind.schema.columns)
+
+def check_rows(rows: list, curve: CurveSpec, results: Path):
+    "Refuse rows whose performance is not finite; warn about rows resting on solves that ended by the protective break."
+    bad = [(r[curve.x], r[curve.y]) for r in rows if not math.isfinite(float(r[curve.y]))]
+    if bad:
+        raise ValueError(f"the evaluation gave a {curve.y} that is not a finite number at {curve.x} = "
+                         f"{', '.join(f'{n} ({v})' for n, v in bad)}; nothing was written to {results}. Look for "
+                         "non-finite weights or inputs, or a solver that diverges (see the n_prot_break column).")
+    broke = [(r[curve.x], r['n_prot_break']) for r in rows if r.get('n_prot_break', 0) > 0]
+    if broke:
+        warnings.warn(f"{results}: the rows at {curve.x} = {', '.join(f'{n} ({k} solves)' for n, k in broke)} rest on "
+                      "solves that ended by the protective break (their residual blew up); the n_prot_break column "
+                      "records it. A larger f_thres will not help; try another solver or a smaller learning rate.",
+                      stacklevel=2)
 
 # %% ../nbs/44_runner.ipynb #6768a39b
 def curve_rows(df: pd.DataFrame, like: pd.Series | dict, x: str = 'f_thres_val') -> pd.DataFrame:

@@ -94,7 +94,7 @@ def base_row(self: VisionKind, task: Task, setup: Setup, n: int, params: RunPara
 class ClassificationKind(VisionKind):
     "Image classification with an MDEQ: the original `cls_valid.py`."
     name, schema, network, data_kind = 'classification', CLS_VALID, MDEQClsNet, 'classification'
-    options = frozenset({'use_loss_as_perf'})
+    options = frozenset({'use_loss_as_perf', 'skip_nonfinite'})
 
     def curve(self, use_loss_as_perf: bool = False) -> CurveSpec:
         return CurveSpec('f_thres_val', 'top1', not use_loss_as_perf, 'cvg_rel',
@@ -102,7 +102,8 @@ class ClassificationKind(VisionKind):
                           'n_samples', 'seconds', 'device'))
 
     def evaluate(self, task, model, data, steps, sweep, setup, params) -> dict:
-        loader, kw = self.loader(data, setup, model), dict(topk=task.topk, progress=params.progress)
+        loader = self.loader(data, setup, model)
+        kw = dict(topk=task.topk, skip_nonfinite=params.skip_nonfinite, progress=params.progress)
         if sweep: return sweep_classifier(model, loader, steps, **kw)
         return {steps[0]: evaluate_classifier(model, loader, steps[0], **kw)}
 
@@ -117,7 +118,7 @@ class ClassificationKind(VisionKind):
 class SegmentationKind(VisionKind):
     "Semantic segmentation with an MDEQ: the original `seg_test.py`."
     name, schema, network, data_kind, default_rules = 'segmentation', SEG_TEST, MDEQSegNet, 'segmentation', 'mdeq-v1-seg'
-    options = frozenset({'scales', 'flip', 'save_predictions', 'rules'})
+    options = frozenset({'scales', 'flip', 'save_predictions', 'rules', 'skip_nonfinite'})
 
     def curve(self, use_loss_as_perf: bool = False) -> CurveSpec:
         return CurveSpec('f_thres_val', 'miou', True, 'cvg_rel',
@@ -133,6 +134,7 @@ class SegmentationKind(VisionKind):
     def evaluate(self, task, model, data, steps, sweep, setup, params) -> dict:
         cfg = setup.config
         kw = dict(num_classes=model.num_classes, ignore_label=cfg.TRAIN.IGNORE_LABEL, progress=params.progress,
+                  skip_nonfinite=params.skip_nonfinite,
                   inference=SegInference.from_cfg(cfg, params.scales, params.flip), save_predictions=params.save_predictions,
                   prediction_image=cityscapes_prediction_image if cfg.DATASET.DATASET == 'cityscapes' else None)
         loader = self.loader(data, setup, model)
@@ -155,7 +157,8 @@ def lm_metrics(by_split: dict) -> dict:
            for split, prefix in _SPLIT_PREFIX for key in ('loss', 'ppl', 'cvg_rel', 'cvg_abs')}
     main = by_split['valid']
     out.update({k: main[k] for k in ('sample_rel_mean', 'sample_rel_max', 'frac_converged', 'frac_tol', 'nstep_mean')},
-               n_samples=main['n_tokens'], seconds=sum(m['seconds'] for m in by_split.values()))
+               n_samples=main['n_tokens'], seconds=sum(m['seconds'] for m in by_split.values()),
+               **{k: sum(m[k] for m in by_split.values()) for k in ('n_prot_break', 'n_nonfinite')})
     return out
 
 # %% ../nbs/45_tasks.ipynb #7d4fe8d5
@@ -299,7 +302,8 @@ def evaluate_task(task: str = 'demo-digits', f_thres: int = 20, *, sweep=(), dat
                   f_solver: Optional[str] = None, f_memory: Optional[int] = None, percent: float = 1.0, seed: int = 0,
                   batch_size: Optional[int] = None, device: str = 'auto', opts: Sequence = (), progress: bool = True,
                   scales: Optional[Sequence[float]] = None, flip: Optional[bool] = None, save_predictions=None,
-                  rules: Optional[str] = None, tgt_len: Optional[int] = None, mem_len: Optional[int] = None) -> pd.DataFrame:
+                  rules: Optional[str] = None, tgt_len: Optional[int] = None, mem_len: Optional[int] = None,
+                  skip_nonfinite: bool = False) -> pd.DataFrame:
     "Evaluate `task` at `f_thres` (and, with `sweep`, at every N of it plus N_train in one pass); append one row per N to `results`."
     raw = {k: v for k, v in locals().items() if k != 'task'}     # exactly the run parameters of the signature
     params = read_run_params(**raw)

@@ -176,6 +176,9 @@ def cluster_bounds(n_token: int, cutoffs: Sequence[int]) -> list:
     return list(zip(ends[:-1], ends[1:]))
 
 def _check_ids(ids: Tensor, n_token: int, what: str):
+    if ids.is_floating_point() or ids.is_complex() or ids.dtype == torch.bool:
+        raise ValueError(f"{what} ids must be an integer tensor (torch.long), got {str(ids.dtype).replace('torch.', '')}: "
+                         "the model embeds token ids, use ids.long() (the corpora of deq_nb.data.text give them so)")
     if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= n_token):
         raise ValueError(f"{what} ids must be in [0, {n_token}), got values in [{int(ids.min())}, {int(ids.max())}] "
                          "(was the model built for this vocabulary?)")
