@@ -9,6 +9,7 @@ __all__ = ['DIGITS_CLASSES', 'DIGITS_SEED', 'DIGITS_TEST_FRACTION', 'DIGITS_MAX_
            'shapes_dataset', 'shapes_datasets', 'demo_datasets']
 
 # %% ../../nbs/22_data_demo.ipynb #ea9c78ca
+from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
@@ -54,9 +55,18 @@ DIGITS_MAX_VALUE = 16.0        # pixel values of the bundled digits are integers
 
 def digits_arrays():
     "The bundled digits as `(images, labels)`: float64 `(1797, 8, 8)` in 0..16 and int64 `(1797,)`."
-    from sklearn.datasets import load_digits
-    bunch = load_digits()
-    return bunch.images, bunch.target.astype(np.int64)
+    import sklearn.datasets
+    source = f"scikit-learn's bundled digits ({Path(sklearn.datasets.__file__).parent / 'data' / 'digits.csv.gz'})"
+    try: bunch = sklearn.datasets.load_digits()
+    except Exception as e:               # a damaged file fails in gzip, numpy or scikit-learn, in many ways
+        raise ValueError(f"{source} could not be read ({type(e).__name__}: {e}): the file is damaged; "
+                         "reinstall scikit-learn.") from None
+    images, labels = np.asarray(bunch.images), np.asarray(bunch.target)
+    if not (images.shape == (1797, 8, 8) and labels.shape == (1797,) and images.min() >= 0
+            and images.max() <= DIGITS_MAX_VALUE and (images == images.round()).all() and set(labels.tolist()) == set(range(10))):
+        raise ValueError(f"{source} do not hold the 1,797 8x8 images of values 0..16 and labels 0..9 that the "
+                         f"digits task is made of (images {images.shape}, labels {labels.shape}); reinstall scikit-learn.")
+    return images, labels.astype(np.int64)
 
 def digits_datasets(seed: int = DIGITS_SEED, test_fraction: float = DIGITS_TEST_FRACTION, channels: int = 3):
     "`(train, test)` `LabelledTensorDataset`s of standardised `(channels, 8, 8)` digit images (the fixed demo split by default)."

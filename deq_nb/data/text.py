@@ -6,7 +6,9 @@
 from __future__ import annotations
 import hashlib
 import math
+import os
 import random
+import tempfile
 import warnings
 from array import array
 from bisect import bisect_right
@@ -14,19 +16,20 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Callable, Iterable, Mapping, Optional, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from ..core import save_atomically
+from ..core import read_torch_file, save_atomically
 
 # %% auto #0
-__all__ = ['EOS', 'SPLITS', 'FILE_NAMINGS', 'CACHE_DIRNAME', 'DEMO_TEXT_SEED', 'DEMO_TEXT_SIZES', 'tokenize', 'count_symbols',
-           'Vocab', 'Corpus', 'split_files', 'get_lm_corpus', 'LMOrderedIterator', 'MarkovTextSource',
-           'markov_text_source', 'entropy_rate', 'oracle_nll', 'generate_lines', 'demo_text_source', 'demo_text_lines',
-           'write_demo_text', 'demo_text_corpus', 'demo_text_reference']
+__all__ = ['EOS', 'SPLITS', 'FILE_NAMINGS', 'CACHE_DIRNAME', 'DEMO_TEXT_SEED', 'DEMO_TEXT_SIZES', 'DEMO_TEXT_SHA256', 'tokenize',
+           'count_symbols', 'Vocab', 'vocab_from_lines', 'encode_split', 'Corpus', 'split_files', 'read_lines',
+           'get_lm_corpus', 'LMOrderedIterator', 'MarkovTextSource', 'markov_text_source', 'entropy_rate', 'oracle_nll',
+           'generate_lines', 'demo_text_source', 'demo_text_lines', 'write_demo_text', 'demo_text_corpus',
+           'demo_text_reference']
 
 # %% ../../nbs/21_data_text.ipynb #6bb8267c
 EOS = '<eos>'
@@ -45,9 +48,9 @@ def count_symbols(lines: Iterable[str]) -> Counter:
 
 # %% ../../nbs/21_data_text.ipynb #49d4ab32
 class Vocab:
-    "Symbols and their ids; `<eos>` has id 0."
-    def __init__(self, symbols: Sequence[str]):
-        self.symbols = tuple(symbols)
+    "Symbols and their ids; `<eos>` has id 0. `source` says what the symbols were taken from."
+    def __init__(self, symbols: Sequence[str], source: str = 'the train split'):
+        self.symbols, self.source = tuple(symbols), source
         self.sym2idx = {s: i for i, s in enumerate(self.symbols)}
         if len(self.sym2idx) != len(self.symbols):
             dup = [s for s, n in Counter(self.symbols).items() if n > 1][:5]
@@ -56,9 +59,9 @@ class Vocab:
         self.eos_idx = 0
 
     @classmethod
-    def build(cls, counts: Counter) -> 'Vocab':
+    def build(cls, counts: Counter, source: str = 'the train split') -> 'Vocab':
         "`<eos>`, then the counted symbols by decreasing count (ties: first seen first)."
-        return cls([EOS] + [s for s, _ in counts.most_common() if s != EOS])
+        return cls([EOS] + [s for s, _ in counts.most_common() if s != EOS], source)
 
     def __len__(self) -> int: return len(self.symbols)
     def __repr__(self) -> str: return f"Vocab({len(self)} symbols: {' '.join(self.symbols[:8])} ...)"
@@ -73,8 +76,8 @@ class Vocab:
         for n, line in enumerate(lines, 1):
             try: ids.extend([index[s] for s in tokenize(line, add_eos)])
             except KeyError as e:
-                raise KeyError(f"{source}, line {n}: symbol {e.args[0]!r} is not in the vocabulary (built from the train "
-                               "split); the splits must come from the same corpus") from None
+                raise KeyError(f"{source}, line {n}: symbol {e.args[0]!r} is not in the vocabulary (built from "
+                               f"{self.source}); the splits must come from the same corpus") from None
         return torch.frombuffer(ids, dtype=torch.int64).clone() if len(ids) else torch.zeros(0, dtype=torch.int64)
 
     def decode(self, ids) -> list:
@@ -82,6 +85,22 @@ class Vocab:
         return [self.symbols[int(i)] for i in ids]
 
 # %% ../../nbs/21_data_text.ipynb #ab584ac4
+def vocab_from_lines(lines: Iterable[str], source: str = 'the train split') -> Vocab:
+    "The vocabulary of the train split's `lines` (taken from `source`); an error naming `source` if they hold no word."
+    vocab = Vocab.build(count_symbols(lines), source)
+    if len(vocab) < 2:
+        raise ValueError(f"{source} holds no words: the vocabulary is built from the train split, so it must hold "
+                         "the training text.")
+    return vocab
+
+def encode_split(vocab: Vocab, lines: Iterable[str], source: str) -> Tensor:
+    "The token stream of a split's `lines` (taken from `source`); an error naming `source` if they hold no word."
+    tokens = vocab.encode_lines(lines, source=source)
+    if not bool((tokens != vocab.eos_idx).any()):
+        raise ValueError(f"{source} holds no words: a split must hold text to train or evaluate on.")
+    return tokens
+
+# %% ../../nbs/21_data_text.ipynb #93dcc904
 FILE_NAMINGS = MappingProxyType({
     'txt': MappingProxyType({s: f'{s}.txt' for s in SPLITS}),
     'tokens': MappingProxyType({s: f'wiki.{s}.tokens' for s in SPLITS}),
@@ -96,8 +115,8 @@ class Corpus:
     def from_lines(cls, lines: Mapping[str, Sequence[str]]) -> 'Corpus':
         "A corpus from lines of text per split; the vocabulary comes from `lines['train']`."
         if 'train' not in lines: raise KeyError(f"the vocabulary is built from the train split; got splits {sorted(lines)}")
-        vocab = Vocab.build(count_symbols(lines['train']))
-        return cls(vocab, {s: (lambda text=text, s=s: vocab.encode_lines(text, source=s)) for s, text in lines.items()})
+        vocab = vocab_from_lines(lines['train'])
+        return cls(vocab, {s: (lambda text=text, s=s: encode_split(vocab, text, f'the {s} split')) for s, text in lines.items()})
 
     @property
     def splits(self) -> tuple: return tuple(s for s in SPLITS if s in self._loaders)
@@ -118,7 +137,7 @@ class Corpus:
 
     def __repr__(self) -> str: return f"Corpus({len(self.vocab)} symbols, splits {list(self.splits)}, root={self.root})"
 
-# %% ../../nbs/21_data_text.ipynb #d55b8b01
+# %% ../../nbs/21_data_text.ipynb #b10e5433
 def split_files(root) -> dict:
     "`{split: path}` of the text files in `root`: `{split}.txt`, or else `wiki.{split}.tokens`."
     root = Path(root)
@@ -132,48 +151,98 @@ def split_files(root) -> dict:
                                 f"{list(FILE_NAMINGS['txt'].values())} or {list(FILE_NAMINGS['tokens'].values())}")
     return paths
 
-def _source_stamp(path: Path) -> dict:
-    st = path.stat()
-    return {'name': path.name, 'size': st.st_size, 'mtime_ns': st.st_mtime_ns}
+def read_lines(path) -> Iterator[str]:
+    "The lines of the UTF-8 text file at `path`; if it is not UTF-8, an error naming the file, the line and the byte."
+    path = Path(path)
+    try:
+        with open(path, encoding='utf-8') as f: yield from f
+    except UnicodeDecodeError: raise _utf8_error(path) from None
 
-def _read_lines(path: Path) -> Iterable[str]:
-    with open(path, encoding='utf-8') as f: yield from f
+def _utf8_error(path: Path) -> ValueError:
+    "The error for a file that is not UTF-8 text: where its first bad byte is (line, from 1, and byte offset, from 0)."
+    line, offset = 1, 0
+    with open(path, 'rb') as f:
+        for raw in f:          # pieces end at b'\n', which is never part of a multi-byte UTF-8 character
+            try: raw.decode('utf-8')
+            except UnicodeDecodeError as e:
+                return ValueError(f"{path} is not UTF-8 text: line {line + _line_breaks(raw[:e.start])}, byte "
+                                  f"{offset + e.start} (0x{raw[e.start]:02x}). Convert it to UTF-8 (e.g. with "
+                                  "iconv), or check the copy.")
+            line, offset = line + _line_breaks(raw), offset + len(raw)
+    return ValueError(f"{path} is not UTF-8 text (it changed while it was read).")
 
-# %% ../../nbs/21_data_text.ipynb #66d01b63
+def _line_breaks(raw: bytes) -> int:
+    "How many lines end in `raw`, counted as Python's text files count them (at '\\n', '\\r\\n' and a lone '\\r')."
+    return raw.count(b'\n') + raw.count(b'\r') - raw.count(b'\r\n')
+
+# %% ../../nbs/21_data_text.ipynb #eab25fe8
 CACHE_DIRNAME = 'deq_nb_cache'
 
-def _load_cached(path: Optional[Path], expect: dict) -> Optional[dict]:
-    if path is None or not path.is_file(): return None
-    try: entry = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e:
-        warnings.warn(f"ignoring unreadable cache file {path}: {e}")
-        return None
-    if not isinstance(entry, dict) or any(entry.get(k) != v for k, v in expect.items()): return None
-    return entry
+def _source_stamp(path: Path) -> dict:
+    "What a cache entry is checked against: the source file's name, size and the SHA-256 of its content."
+    digest, size = hashlib.sha256(), 0
+    with open(path, 'rb') as f:
+        while chunk := f.read(1 << 20): digest.update(chunk); size += len(chunk)
+    return {'name': path.name, 'size': size, 'sha256': digest.hexdigest()}
 
-def _store(path: Optional[Path], entry: dict):
+def _from_cache(path: Optional[Path], expect: dict, read: Callable[[dict], object]):
+    "`read(entry)` of the cache entry at `path` if it is fresh; None if it is absent, stale, or damaged (with a warning)."
+    if path is None or not path.is_file(): return None
+    try:
+        entry = read_torch_file(path, 'corpus cache file')
+        if not isinstance(entry, dict): raise ValueError(f"it holds a {type(entry).__name__}, not a cache entry")
+        if any(entry.get(k) != v for k, v in expect.items()): return None            # stale: its source has changed
+        return read(entry)
+    except (ValueError, KeyError, TypeError, OSError) as e:
+        warnings.warn(f"corpus cache file {path} cannot be used ({e}); it is rebuilt from the text files.")
+        return None
+
+# %% ../../nbs/21_data_text.ipynb #48cb5480
+def _cached_vocab(entry: dict, source: str) -> Vocab:
+    symbols = entry['symbols']
+    if not (isinstance(symbols, list) and all(isinstance(s, str) for s in symbols)):
+        raise ValueError("its 'symbols' are not a list of strings")
+    return Vocab(symbols, source)                                        # refuses repeats, and a first symbol not <eos>
+
+def _cached_tokens(entry: dict, n_symbols: int) -> Tensor:
+    t = entry['tokens']
+    if not (isinstance(t, Tensor) and t.dtype == torch.int64 and t.dim() == 1 and t.numel() > 0
+            and int(t.min()) >= 0 and int(t.max()) < n_symbols):
+        raise ValueError(f"its 'tokens' are not a 1-D int64 tensor of ids below {n_symbols}")
+    return t
+
+def _store(path: Optional[Path], entry: dict, source: Path):
+    "Write the cache `entry` to `path`, once `source` is checked to still hold what the entry was made from."
     if path is None: return
+    if _source_stamp(source) != entry['source']:
+        raise RuntimeError(f"{source} changed while it was being read; read the corpus again once it is complete.")
     try: save_atomically(entry, path)
     except OSError as e: warnings.warn(f"could not write the corpus cache {path} ({e}); continuing without it")
 
+# %% ../../nbs/21_data_text.ipynb #51eb5c9b
 def get_lm_corpus(root, cache=True) -> Corpus:
     "The corpus in data folder `root` (WikiText-103 layout), vocabulary from its train split, through the cache."
     files = split_files(root)
+    for split, path in files.items():
+        if path.stat().st_size == 0:
+            raise ValueError(f"{path} is empty: " + ("the vocabulary is built from the train split, so it must hold "
+                             "the training text." if split == 'train' else f"the {split} split must hold text."))
     cache_dir = None if cache is False else (Path(root) / CACHE_DIRNAME if cache is True else Path(cache))
     at = (lambda name: cache_dir / name) if cache_dir is not None else (lambda name: None)
-    stamp = _source_stamp(files['train'])
-    entry = _load_cached(at('vocab.pt'), {'source': stamp})
-    if entry is None:
-        vocab = Vocab.build(count_symbols(_read_lines(files['train'])))
-        _store(at('vocab.pt'), {'symbols': list(vocab.symbols), 'source': stamp})
-    else: vocab = Vocab(entry['symbols'])
+    stamp = _source_stamp if cache_dir is not None else (lambda path: None)
+    train = files['train']
+    expect = {'source': stamp(train)}
+    vocab = _from_cache(at('vocab.pt'), expect, lambda entry: _cached_vocab(entry, str(train)))
+    if vocab is None:
+        vocab = vocab_from_lines(read_lines(train), str(train))
+        _store(at('vocab.pt'), {'symbols': list(vocab.symbols), **expect}, train)
     def loader(split):
         def load() -> Tensor:
-            expect = {'source': _source_stamp(files[split]), 'vocab': vocab.fingerprint()}
-            cached = _load_cached(at(f'{split}.pt'), expect)
-            if cached is not None: return cached['tokens']
-            tokens = vocab.encode_lines(_read_lines(files[split]), source=str(files[split]))
-            _store(at(f'{split}.pt'), {'tokens': tokens, **expect})
+            expect = {'source': stamp(files[split]), 'vocab': vocab.fingerprint()}
+            tokens = _from_cache(at(f'{split}.pt'), expect, lambda entry: _cached_tokens(entry, len(vocab)))
+            if tokens is None:
+                tokens = encode_split(vocab, read_lines(files[split]), str(files[split]))
+                _store(at(f'{split}.pt'), {'tokens': tokens, **expect}, files[split])
             return tokens
         return load
     return Corpus(vocab, {s: loader(s) for s in SPLITS}, Path(root))
@@ -320,6 +389,10 @@ def generate_lines(source: MarkovTextSource, n_tokens: int, seed: int) -> list:
 # %% ../../nbs/21_data_text.ipynb #8b828b8a
 DEMO_TEXT_SEED = 0
 DEMO_TEXT_SIZES = MappingProxyType({'train': 180_000, 'valid': 18_000, 'test': 18_000})
+DEMO_TEXT_SHA256 = MappingProxyType({     # of the files write_demo_text writes (UTF-8, lines ending in '\n')
+    'train': '72c25c7e68eabaad37893e1d96b8bdaeee0f5d299eb4232baa0f29d5b8c29b10',
+    'valid': '4d57cebdbc227805777fb623c2172528f32aad82cbae0bfe3a5c1ee5b9077103',
+    'test': 'e896d9cd2c0fa4c4f62b2ce8fb5c329c309159d656f7fec2284d8f8d4e85a495'})
 
 def demo_text_source() -> MarkovTextSource:
     "The source of the demo corpus."
@@ -330,14 +403,34 @@ def demo_text_lines() -> dict:
     source = demo_text_source()
     return {s: generate_lines(source, n, seed=DEMO_TEXT_SEED * 10 + i + 1) for i, (s, n) in enumerate(DEMO_TEXT_SIZES.items())}
 
+# %% ../../nbs/21_data_text.ipynb #ac35d985
+def _write_atomically(path: Path, content: bytes):
+    "Write `content` to `path` through a temporary file in the same folder and an atomic rename."
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    try:
+        with os.fdopen(fd, 'wb') as f: f.write(content)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
 def write_demo_text(root, naming: str = 'txt') -> dict:
-    "Write the demo corpus to `root` as `{split}.txt` (or `wiki.{split}.tokens`); existing files are left alone."
+    "Write the demo corpus to `root` as `{split}.txt` (or `wiki.{split}.tokens`); files already there must hold it."
     if naming not in FILE_NAMINGS: raise ValueError(f"naming must be one of {sorted(FILE_NAMINGS)}, got {naming!r}")
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     paths = {s: root / FILE_NAMINGS[naming][s] for s in SPLITS}
-    if not all(p.is_file() for p in paths.values()):
-        for s, lines in demo_text_lines().items(): paths[s].write_text(''.join(lines), encoding='utf-8')
+    other = [str(p) for s, p in paths.items() if p.is_file() and _source_stamp(p)['sha256'] != DEMO_TEXT_SHA256[s]]
+    if other:
+        one = len(other) == 1
+        raise ValueError(f"{root} already holds {', '.join(other)}, which {'is' if one else 'are'} not the demo corpus "
+                         f"(cut short, edited, or another corpus); deq_nb leaves {'it' if one else 'them'} alone: "
+                         f"remove {'it' if one else 'them'} to have the demo corpus written again, or give another folder.")
+    missing = [s for s, p in paths.items() if not p.exists()]
+    if missing:
+        lines = demo_text_lines()
+        for s in missing: _write_atomically(paths[s], ''.join(lines[s]).encode('utf-8'))
     return paths
 
 def demo_text_corpus(root=None, cache=True) -> Corpus:
