@@ -12,22 +12,25 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from .core import read_torch_file
+from .core import few, read_torch_file
 
 # %% auto #0
-__all__ = ['CHECKPOINT_RULES', 'read_checkpoint', 'CheckpointMismatchError', 'LoadReport', 'NonFiniteWeightsError',
-           'check_finite_weights', 'load_checkpoint', 'CheckpointRules', 'load_with_rules']
+__all__ = ['VALID_CHECKPOINT', 'CHECKPOINT_RULES', 'read_checkpoint', 'CheckpointMismatchError', 'LoadReport',
+           'NonFiniteWeightsError', 'check_finite_weights', 'load_checkpoint', 'CheckpointRules', 'load_with_rules']
 
 # %% ../nbs/05_checkpoint.ipynb #8bc15d1a
+VALID_CHECKPOINT = "a file written by torch.save holding a dict of tensors (a state dict) or {'state_dict': <dict of tensors>, ...}"
+
 def read_checkpoint(path_or_dict) -> tuple:
     "`(state dict, whole checkpoint, source)` of a checkpoint file or an already loaded dict."
     if isinstance(path_or_dict, (str, Path)):
-        ckpt, source = read_torch_file(path_or_dict, 'checkpoint'), str(Path(path_or_dict).expanduser())
+        ckpt, source = read_torch_file(path_or_dict, 'checkpoint', VALID_CHECKPOINT), str(Path(path_or_dict).expanduser())
     else:
         ckpt, source = path_or_dict, 'state dict'
     if not isinstance(ckpt, dict):
-        raise ValueError(f"a checkpoint must be a dict of tensors or {{'state_dict': ...}}, got {type(ckpt).__name__} "
-                         f"({source}).")
+        given = source if isinstance(path_or_dict, (str, Path)) else 'the object given'
+        raise ValueError(f"{given} is not a checkpoint: it holds a {type(ckpt).__name__}; a valid checkpoint is "
+                         f"{VALID_CHECKPOINT}.")
     sd = ckpt['state_dict'] if isinstance(ckpt.get('state_dict'), dict) else ckpt
     bad = [k for k, v in sd.items() if not torch.is_tensor(v)]
     if bad:
@@ -84,10 +87,6 @@ def _strip_and_drop(sd: dict, strip_prefixes: Sequence[str], drop_prefixes: Sequ
         out[new] = value
     return out, stripped, dropped_by
 
-def _few(keys: Sequence, n: int = 6) -> str:
-    shown = ', '.join(map(str, keys[:n]))
-    return shown + (f', ... (+{len(keys) - n} more)' if len(keys) > n else '')
-
 def _prefix_hints(missing: list, unexpected: list, model_sd: dict) -> list:
     "Suggest `strip_prefixes`/`drop_prefixes` when unexpected keys are model keys under some prefix."
     hints, strip, drop = [], set(), set()
@@ -114,7 +113,7 @@ def check_finite_weights(weights: dict | nn.Module, source: str):
     if bad:
         raise NonFiniteWeightsError(
             f"{source} holds NaN or infinite values in {len(bad)} tensor(s): "
-            + _few([f"{k} ({n} of {sd[k].numel()} values)" for k, n in bad], 4)
+            + few([f"{k} ({n} of {sd[k].numel()} values)" for k, n in bad], 4)
             + ". The weights are damaged (a diverged training run, or a bad copy): use other weights.", [k for k, _ in bad])
 
 def _check_tied_values(model: nn.Module, sd: dict):
@@ -132,11 +131,11 @@ def _check_tied_values(model: nn.Module, sd: dict):
 def _mismatch_error(model, sd, source, missing, unexpected, mismatched, model_sd) -> CheckpointMismatchError:
     lines = [f"checkpoint ({source}) does not fit {type(model).__name__}: {len(missing)} missing, "
              f"{len(unexpected)} unexpected, {len(mismatched)} shape-mismatched keys."]
-    if missing: lines.append(f"  missing ({len(missing)}): {_few(missing)}")
-    if unexpected: lines.append(f"  unexpected ({len(unexpected)}): {_few(unexpected)}")
+    if missing: lines.append(f"  missing ({len(missing)}): {few(missing)}")
+    if unexpected: lines.append(f"  unexpected ({len(unexpected)}): {few(unexpected)}")
     if mismatched:
         lines.append(f"  shape mismatches ({len(mismatched)}): " +
-                     _few([f"{k} checkpoint {a} vs model {b}" for k, a, b in mismatched], 4))
+                     few([f"{k} checkpoint {a} vs model {b}" for k, a, b in mismatched], 4))
     hints = _prefix_hints(missing, unexpected, model_sd)
     if hasattr(model, 'config_hints'): hints += model.config_hints(sd)
     lines += [f"  hint: {h}" for h in hints]

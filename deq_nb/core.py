@@ -8,20 +8,22 @@ import importlib.resources
 import math
 import os
 import pickle
+import re
 import sys
+import warnings
 import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 from tqdm.auto import tqdm as tqdm_auto
 from tqdm.std import tqdm as tqdm_std
 
 # %% auto #0
 __all__ = ['save_atomically', 'read_torch_file', 'asset_path', 'resolve_device', 'model_device', 'progress_bar', 'read_int',
-           'read_float', 'read_bool', 'read_list', 'read_steps']
+           'read_float', 'read_bool', 'read_list', 'read_steps', 'few', 'nonfinite_rows']
 
 # %% ../nbs/00_core.ipynb #cde5a892
 def save_atomically(obj, path) -> Path:
@@ -39,26 +41,34 @@ def save_atomically(obj, path) -> Path:
     return path
 
 # %% ../nbs/00_core.ipynb #a6dce168
-def read_torch_file(path, what: str = 'file'):
+def read_torch_file(path, what: str = 'file', valid: str = 'a file written by torch.save'):
     "The content of the PyTorch file at `path`, read onto the CPU without running code; clear errors naming the file."
     path = Path(path).expanduser()
     if path.is_dir(): raise IsADirectoryError(f"{what} {path} is a folder; give the path of the file itself.")
     if not path.is_file(): raise FileNotFoundError(f"{what} not found: {path} (check the path).")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{what} {path} is empty (0 bytes): it was never written to the end. A valid {what} is {valid}; "
+                         "write it again, or check the copy.")
     try:
-        return torch.load(path, map_location='cpu', weights_only=True)
+        with warnings.catch_warnings():      # PyTorch's note on the pickle protocol of files it then refuses
+            warnings.filterwarnings('ignore', message='Detected pickle protocol')
+            return torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as e:
-        if 'global' not in str(e).lower(): raise _damaged(path, what, e) from None
-        found = next((l.strip() for l in str(e).splitlines() if 'global' in l.lower()), type(e).__name__)
-        raise ValueError(f"{what} {path} holds Python objects besides tensors, numbers and strings ({found}). "
-                         "deq_nb reads files without running the code a pickle may carry: re-save the tensors you "
-                         "need, e.g. torch.save(model.state_dict(), path), from code you trust.") from None
+        found = re.search(r'GLOBAL ([\w.]+)', str(e))
+        if found is None: raise _damaged(path, what, valid, 'it is a plain pickle or another format') from None
+        raise ValueError(f"{what} {path} holds a Python object ({found.group(1)}) besides tensors, numbers and strings, "
+                         "and reading it could run code. deq_nb does not: re-save the tensors you need, e.g. "
+                         "torch.save(model.state_dict(), path), from code you trust.") from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as e:
-        raise _damaged(path, what, e) from None
+        raise _damaged(path, what, valid, f'{type(e).__name__}: {_first_line(e)}') from None
 
-def _damaged(path, what, error) -> ValueError:
-    first = str(error).strip().splitlines()[0][:160] if str(error).strip() else ''
-    return ValueError(f"{what} {path} is damaged or was not written by torch.save ({type(error).__name__}: {first}). "
-                      "Write it again, or check the copy.")
+def _first_line(error) -> str:
+    line = (str(error).strip().splitlines() or [''])[0]
+    return '' if 'weights_only' in line else line[:160]
+
+def _damaged(path, what, valid, detail) -> ValueError:
+    return ValueError(f"{what} {path} is damaged (cut short or changed) or was not written by torch.save ({detail}): it "
+                      f"is not a readable {what}. A valid {what} is {valid}; write it again, or check the copy.")
 
 # %% ../nbs/00_core.ipynb #7bc9366b
 def asset_path(filename: str) -> Path:
@@ -188,3 +198,14 @@ def read_steps(value, name: str = 'sweep') -> list:
     "Solver iteration counts from any list spelling (see `read_list`, ranges included): sorted, unique, each >= 1."
     steps = read_list(value, name, lambda v, n: read_int(v, n, 1), ranges=True)
     return sorted(set(steps))
+
+# %% ../nbs/00_core.ipynb #d99c1d6f
+def few(items: Sequence, show: int = 6) -> str:
+    "The first `show` of `items`, comma-separated, then how many more there are."
+    items = list(items)
+    return ', '.join(map(str, items[:show])) + (f', ... (+{len(items) - show} more)' if len(items) > show else '')
+
+def nonfinite_rows(t: Tensor) -> list:
+    "Indices along the first dimension of `t` whose entries hold NaN or inf (none in an integer tensor)."
+    if not (t.is_floating_point() or t.is_complex()): return []
+    with torch.no_grad(): return torch.nonzero(~torch.isfinite(t.reshape(t.shape[0], -1)).all(1)).flatten().tolist()

@@ -13,8 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .checkpoint import _few as few, check_finite_weights
-from .core import model_device, progress_bar, read_bool, read_int, read_steps
+from .checkpoint import check_finite_weights
+from .core import few, model_device, nonfinite_rows, progress_bar, read_bool, read_int, read_steps
 from .deq import EquilibriumModel, SolveArgs, check_protocol
 from .solvers import NonFiniteError, Observation, SolverResult
 
@@ -136,12 +136,11 @@ class FiniteInputs:
 
     def keep(self, x: Tensor) -> Tensor:
         "(B,) mask of the samples of batch `x` to evaluate (all of them, unless some are left out)."
-        start, b = self.seen, x.shape[0]
-        self.seen += b
-        if not x.is_floating_point(): return torch.ones(b, dtype=torch.bool, device=x.device)
-        good = torch.isfinite(x.reshape(b, -1)).all(1)
-        if good.all(): return good
-        where = (torch.nonzero(~good).flatten() + start).tolist()
+        start, rows = self.seen, nonfinite_rows(x)
+        self.seen += x.shape[0]
+        good = torch.ones(x.shape[0], dtype=torch.bool)
+        if not rows: return good
+        good[rows], where = False, [start + i for i in rows]
         if not self.skip:
             raise NonFiniteInputError(
                 f"input sample(s) at position {few(where, 10)} of the data (in the loader's order) hold NaN or infinite "

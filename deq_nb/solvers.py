@@ -14,6 +14,8 @@ from typing import Callable, Mapping, Optional
 import torch
 from torch import Tensor
 
+from .core import few, nonfinite_rows
+
 # %% auto #0
 __all__ = ['STOP_REASONS', 'PROTECTIVE_STOPS', 'SOLVERS', 'STOP_MODES', 'SolverResult', 'Observation', 'NonFiniteError',
            'SolverEntry', 'register_solver', 'get_solver', 'unregister_solver', 'solve', 'Bookkeeper',
@@ -89,21 +91,16 @@ class NonFiniteError(ValueError):
         self.samples = sorted(int(i) for i in samples)
     def __reduce__(self): return type(self), (str(self), self.samples)
 
-def _nonfinite_samples(t: Tensor) -> list:
-    "Batch indices of the samples of `t` that hold NaN or inf."
-    with torch.no_grad(): return (~torch.isfinite(t).reshape(t.shape[0], -1).all(dim=1)).nonzero().view(-1).tolist()
-
 def _which(samples: list, batch: int, show: int = 8) -> str:
-    listed = ', '.join(map(str, samples[:show])) + (', ...' if len(samples) > show else '')
-    return f"{len(samples)} of {batch} samples (batch indices [{listed}])"
+    return f"{len(samples)} of {batch} samples (batch indices [{few(samples, show)}])"
 
 def _check_start(z0: Tensor, f_z0: Optional[Tensor] = None):
     "Raise `NonFiniteError` if the initial state `z0`, or `f_z0` = f(z0) when given, holds NaN or inf."
-    bad = _nonfinite_samples(z0)
+    bad = nonfinite_rows(z0)
     if bad:
         raise NonFiniteError(f"The initial state z0 holds NaN or inf in {_which(bad, z0.shape[0])}: no solve can "
                              "start from it. Check what produced z0 (a DEQ usually starts from zeros).", bad)
-    bad = [] if f_z0 is None else _nonfinite_samples(f_z0)
+    bad = [] if f_z0 is None else nonfinite_rows(f_z0)
     if bad:
         raise NonFiniteError(f"f(z0), the map at the initial state, holds NaN or inf in {_which(bad, z0.shape[0])}, "
                              "before any solver step. Check these samples' inputs for NaN/inf, and the model's weights "
@@ -480,7 +477,8 @@ def _check_broyden_memory(like: Tensor, slots: int, window: bool):
     per_slot, available = 2 * batch * n * size, _device_bytes(like.device)
     if available is None or slots * per_slot <= available: return
     fits, gb = available // per_slot, lambda x: f"{x / 1e9:,.1f} GB"
-    way_out = (f"Pass memory=m to keep only the last m updates (a sliding window): m = {fits:,} is the largest that "
+    way_out = (f"Keep only the last m updates (a sliding window: memory=m here, f_memory=m in a run or SolveArgs, "
+               f"DEQ.F_MEMORY in an MDEQ config): m = {fits:,} is the largest that "
                f"fits, and the model needs memory too, so choose well below it." if fits else
                f"Even one update needs {gb(per_slot)}: use a smaller batch.")
     raise SolverMemoryError(
