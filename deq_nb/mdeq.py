@@ -331,7 +331,7 @@ def check_images(self: MDEQNet, x) -> Tensor:
     elif x.dim() == 4 and x.shape[1] == 1: hint = "grey images: repeat the channel with x.expand(-1, 3, -1, -1)"
     elif x.dim() == 4 and x.shape[-1] == 3: hint = "channels last: use x.permute(0, 3, 1, 2)"
     elif x.dim() == 4 and x.shape[1] == 3 and not x.is_floating_point():
-        hint = "integer pixels: convert to float and normalise as in training (the data loaders of deq_nb.data do this)"
+        hint = "integer pixels: convert to float and normalise them as in training, as the loaders of deq_nb.data do"
     elif x.dim() == 4 and x.shape[1] == 3 and x.dtype != dtype: hint = f"use x.to({dtype})"
     if x.dim() != 4 or x.shape[1] != 3 or x.dtype != dtype:
         raise ValueError(f"the model takes {want}; got a {got}" + (f" ({hint})." if hint else "."))
