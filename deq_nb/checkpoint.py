@@ -109,7 +109,8 @@ class NonFiniteWeightsError(ValueError):
 def check_finite_weights(weights: dict | nn.Module, source: str):
     "Refuse NaN and infinite values in a state dict (or a module's), naming the tensors that hold them."
     sd = weights.state_dict() if isinstance(weights, nn.Module) else weights
-    bad = [(k, int((~torch.isfinite(v)).sum())) for k, v in sd.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    counts = {k: int((~torch.isfinite(v)).sum()) for k, v in sd.items() if v.is_floating_point() or v.is_complex()}
+    bad = [(k, n) for k, n in counts.items() if n]
     if bad:
         raise NonFiniteWeightsError(
             f"{source} holds NaN or infinite values in {len(bad)} tensor(s): "

@@ -22,23 +22,28 @@ from tqdm.auto import tqdm as tqdm_auto
 from tqdm.std import tqdm as tqdm_std
 
 # %% auto #0
-__all__ = ['save_atomically', 'read_torch_file', 'asset_path', 'resolve_device', 'model_device', 'progress_bar', 'read_int',
-           'read_float', 'read_bool', 'read_list', 'read_steps', 'few', 'nonfinite_rows']
+__all__ = ['write_atomically', 'save_atomically', 'read_torch_file', 'not_utf8_error', 'asset_path', 'resolve_device',
+           'model_device', 'progress_bar', 'read_int', 'read_float', 'read_bool', 'read_list', 'read_steps', 'few',
+           'nonfinite_rows']
 
 # %% ../nbs/00_core.ipynb #cde5a892
-def save_atomically(obj, path) -> Path:
-    "torch.save `obj` to `path` via a temporary file in the same folder and an atomic rename."
+def write_atomically(path, write: Callable) -> Path:
+    "Call `write(fh)` on a temporary file in `path`'s folder, then rename it to `path` (atomically)."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     try:
-        with os.fdopen(fd, 'wb') as fh: torch.save(obj, fh)
+        with os.fdopen(fd, 'wb') as fh: write(fh)
         os.chmod(tmp, 0o644)  # mkstemp creates files readable by the owner only
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+def save_atomically(obj, path) -> Path:
+    "torch.save `obj` to `path` via a temporary file in the same folder and an atomic rename."
+    return write_atomically(path, lambda fh: torch.save(obj, fh))
 
 # %% ../nbs/00_core.ipynb #a6dce168
 def read_torch_file(path, what: str = 'file', valid: str = 'a file written by torch.save'):
@@ -61,6 +66,22 @@ def read_torch_file(path, what: str = 'file', valid: str = 'a file written by to
                          "torch.save(model.state_dict(), path), from code you trust.") from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as e:
         raise _damaged(path, what, valid, f'{type(e).__name__}: {_first_line(e)}') from None
+
+def not_utf8_error(path, what: str = '', fix: str = 'Convert it to UTF-8 (e.g. with iconv), or check the copy.') -> ValueError:
+    "The error for a file that is not UTF-8 text, naming where its first bad byte is: line (from 1), byte (from 0)."
+    line, offset, name = 1, 0, f"{what} {path}" if what else str(path)
+    with open(path, 'rb') as f:
+        for raw in f:          # pieces end at b'\n', which is never part of a multi-byte UTF-8 character
+            try: raw.decode('utf-8')
+            except UnicodeDecodeError as e:
+                return ValueError(f"{name} is not UTF-8 text: line {line + _line_breaks(raw[:e.start])}, byte "
+                                  f"{offset + e.start} (0x{raw[e.start]:02x}). {fix}")
+            line, offset = line + _line_breaks(raw), offset + len(raw)
+    return ValueError(f"{name} is not UTF-8 text (it changed while it was read).")
+
+def _line_breaks(raw: bytes) -> int:
+    "How many lines end in `raw`, counted as Python's text files count them (at '\\n', '\\r\\n' and a lone '\\r')."
+    return raw.count(b'\n') + raw.count(b'\r') - raw.count(b'\r\n')
 
 def _first_line(error) -> str:
     line = (str(error).strip().splitlines() or [''])[0]

@@ -6,9 +6,7 @@
 from __future__ import annotations
 import hashlib
 import math
-import os
 import random
-import tempfile
 import warnings
 from array import array
 from bisect import bisect_right
@@ -22,7 +20,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..core import read_torch_file, save_atomically
+from ..core import not_utf8_error, read_torch_file, save_atomically, write_atomically
 
 # %% auto #0
 __all__ = ['EOS', 'SPLITS', 'FILE_NAMINGS', 'CACHE_DIRNAME', 'DEMO_TEXT_SEED', 'DEMO_TEXT_SIZES', 'DEMO_TEXT_SHA256', 'tokenize',
@@ -156,24 +154,7 @@ def read_lines(path) -> Iterator[str]:
     path = Path(path)
     try:
         with open(path, encoding='utf-8') as f: yield from f
-    except UnicodeDecodeError: raise _utf8_error(path) from None
-
-def _utf8_error(path: Path) -> ValueError:
-    "The error for a file that is not UTF-8 text: where its first bad byte is (line, from 1, and byte offset, from 0)."
-    line, offset = 1, 0
-    with open(path, 'rb') as f:
-        for raw in f:          # pieces end at b'\n', which is never part of a multi-byte UTF-8 character
-            try: raw.decode('utf-8')
-            except UnicodeDecodeError as e:
-                return ValueError(f"{path} is not UTF-8 text: line {line + _line_breaks(raw[:e.start])}, byte "
-                                  f"{offset + e.start} (0x{raw[e.start]:02x}). Convert it to UTF-8 (e.g. with "
-                                  "iconv), or check the copy.")
-            line, offset = line + _line_breaks(raw), offset + len(raw)
-    return ValueError(f"{path} is not UTF-8 text (it changed while it was read).")
-
-def _line_breaks(raw: bytes) -> int:
-    "How many lines end in `raw`, counted as Python's text files count them (at '\\n', '\\r\\n' and a lone '\\r')."
-    return raw.count(b'\n') + raw.count(b'\r') - raw.count(b'\r\n')
+    except UnicodeDecodeError: raise not_utf8_error(path) from None
 
 # %% ../../nbs/21_data_text.ipynb #eab25fe8
 CACHE_DIRNAME = 'deq_nb_cache'
@@ -404,17 +385,6 @@ def demo_text_lines() -> dict:
     return {s: generate_lines(source, n, seed=DEMO_TEXT_SEED * 10 + i + 1) for i, (s, n) in enumerate(DEMO_TEXT_SIZES.items())}
 
 # %% ../../nbs/21_data_text.ipynb #ac35d985
-def _write_atomically(path: Path, content: bytes):
-    "Write `content` to `path` through a temporary file in the same folder and an atomic rename."
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f: f.write(content)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
 def write_demo_text(root, naming: str = 'txt') -> dict:
     "Write the demo corpus to `root` as `{split}.txt` (or `wiki.{split}.tokens`); files already there must hold it."
     if naming not in FILE_NAMINGS: raise ValueError(f"naming must be one of {sorted(FILE_NAMINGS)}, got {naming!r}")
@@ -430,7 +400,7 @@ def write_demo_text(root, naming: str = 'txt') -> dict:
     missing = [s for s, p in paths.items() if not p.exists()]
     if missing:
         lines = demo_text_lines()
-        for s in missing: _write_atomically(paths[s], ''.join(lines[s]).encode('utf-8'))
+        for s in missing: write_atomically(paths[s], lambda fh: fh.write(''.join(lines[s]).encode('utf-8')))
     return paths
 
 def demo_text_corpus(root=None, cache=True) -> Corpus:

@@ -28,6 +28,8 @@ from torch.utils.data import Dataset
 from torchvision import transforms as T
 from torchvision.datasets import CIFAR10, ImageFolder
 
+from ..core import not_utf8_error
+
 # %% ../../nbs/20_data_vision.ipynb #3663471f
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -281,12 +283,8 @@ def read_label_ids(path, fix: str = REMOVE_FROM_DATA_SET) -> np.ndarray:
 
 def read_list_file(path) -> list:
     "The entries of a list file: one tuple `(image,)` or `(image, label)` of relative paths per non-empty line."
-    raw = Path(path).read_bytes()
-    try: text = raw.decode('utf-8')
-    except UnicodeDecodeError as e:
-        line = len((raw[:e.start].decode('utf-8') + '.').splitlines())    # the bytes before the first bad one are UTF-8
-        raise ValueError(f"list file {path} is not UTF-8 text: line {line}, byte {e.start} (0x{raw[e.start]:02x}); "
-                         "write it again as UTF-8.") from None
+    try: text = Path(path).read_bytes().decode('utf-8')
+    except UnicodeDecodeError: raise not_utf8_error(path, 'list file', 'Write it again as UTF-8.') from None
     entries = []
     for number, line in enumerate(text.splitlines(), 1):
         fields = line.split()
