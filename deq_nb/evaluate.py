@@ -19,8 +19,9 @@ from .deq import EquilibriumModel, SolveArgs, check_protocol
 from .solvers import NonFiniteError, Observation, SolverResult
 
 # %% auto #0
-__all__ = ['Convergence', 'ConvergenceMeter', 'observe_steps', 'StepOutcome', 'outcomes_at', 'NonFiniteInputError',
-           'FiniteInputs', 'evaluation_loop', 'ClassificationMeter', 'evaluate_classifier', 'sweep_classifier']
+__all__ = ['Convergence', 'ConvergenceMeter', 'observe_steps', 'StepOutcome', 'outcomes_at', 'evaluation_model',
+           'NonFiniteInputError', 'FiniteInputs', 'evaluation_loop', 'ClassificationMeter', 'evaluate_classifier',
+           'sweep_classifier']
 
 # %% ../nbs/40_evaluate.ipynb #0f49e02b
 @dataclass
@@ -124,6 +125,12 @@ def outcomes_at(model: EquilibriumModel, x: Tensor, steps: Sequence[int], sweep:
     return observe_steps(run, steps, read)[0]
 
 # %% ../nbs/40_evaluate.ipynb #8009db86
+def evaluation_model(model, protocol):
+    "`model` in eval mode, once it is known to follow `protocol` and to hold finite weights."
+    check_protocol(model, protocol)
+    check_finite_weights(model, f'the model ({type(model).__name__})')
+    return model.eval()
+
 class NonFiniteInputError(NonFiniteError):
     "Input samples that hold NaN or inf; `samples`: their positions in the data, in the loader's order."
 
@@ -202,9 +209,7 @@ class ClassificationMeter:
 
 # %% ../nbs/40_evaluate.ipynb #f651d550
 def _classify(model, loader, steps: list, sweep: bool, topk, cvg_tol, solve, train_step, skip_nonfinite, progress) -> dict:
-    check_protocol(model, EquilibriumModel)
-    check_finite_weights(model, f'the model ({type(model).__name__})')
-    model.eval()
+    model = evaluation_model(model, EquilibriumModel)
     device, inputs = model_device(model), FiniteInputs(read_bool(skip_nonfinite, 'skip_nonfinite'))
     def update(batch, meters):
         keep = inputs.keep(batch[0])

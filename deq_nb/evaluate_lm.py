@@ -11,11 +11,10 @@ from typing import Optional, Sequence
 import torch
 from torch import Tensor
 
-from .checkpoint import check_finite_weights
 from .core import model_device, read_float, read_int, read_steps
 from .data.text import LMOrderedIterator
-from .deq import SequenceModel, SolveArgs, check_protocol
-from .evaluate import Convergence, ConvergenceMeter, evaluation_loop, observe_steps
+from .deq import SequenceModel, SolveArgs
+from .evaluate import Convergence, ConvergenceMeter, evaluation_loop, evaluation_model, observe_steps
 
 # %% auto #0
 __all__ = ['MEMORY_MODES', 'LMMeter', 'evaluate_lm', 'sweep_lm']
@@ -88,11 +87,9 @@ class _LMPass:
 # %% ../nbs/43_evaluate_lm.ipynb #485dc4b2
 def _lm_pass(model, tokens, steps, sweep, memory, batch_size, tgt_len, mem_len, percent, cvg_tol, solve, train_step,
              progress, desc) -> dict:
-    check_protocol(model, SequenceModel)
-    check_finite_weights(model, f'the model ({type(model).__name__})')
+    model = evaluation_model(model, SequenceModel)
     if memory not in MEMORY_MODES: raise ValueError(f"memory must be one of {MEMORY_MODES}, got {memory!r}")
     percent = read_float(percent, 'percent', positive=True, maximum=1)
-    model.eval()
     it = LMOrderedIterator(tokens, read_int(batch_size, 'batch_size', 1), tgt_len or model.config.eval_tgt_len,
                            model_device(model))
     n_seg = max(1, math.ceil(percent * len(it)))

@@ -16,11 +16,10 @@ from PIL import Image
 from torch import Tensor
 from torch.utils.data import Subset
 
-from .checkpoint import check_finite_weights
 from .core import model_device, read_bool, read_int, read_steps
 from .data.vision import IGNORE_LABEL, IMAGENET_MEAN, IMAGENET_STD
-from .deq import EquilibriumModel, SolveArgs, check_protocol
-from .evaluate import Convergence, ConvergenceMeter, FiniteInputs, evaluation_loop, outcomes_at
+from .deq import EquilibriumModel, SolveArgs
+from .evaluate import Convergence, ConvergenceMeter, FiniteInputs, evaluation_loop, evaluation_model, outcomes_at
 
 # %% auto #0
 __all__ = ['confusion_matrix', 'segmentation_metrics', 'SegmentationMeter', 'SegInference', 'windows', 'default_prediction_image',
@@ -197,9 +196,7 @@ def _save(preds: Tensor, names: list, folder: Path, to_image: Callable):
 
 def _evaluate(model, loader, steps: list, sweep: bool, num_classes, ignore_label, inference, cvg_tol, solve,
               train_step, save_predictions, prediction_image, skip_nonfinite, progress) -> dict:
-    check_protocol(model, EquilibriumModel)
-    check_finite_weights(model, f'the model ({type(model).__name__})')
-    model.eval()
+    model = evaluation_model(model, EquilibriumModel)
     device, inputs = model_device(model), FiniteInputs(read_bool(skip_nonfinite, 'skip_nonfinite'))
     names = sample_names(loader.dataset) if save_predictions is not None else None
     def update(batch, meters):
