@@ -4,6 +4,7 @@
 
 # %% ../nbs/40_evaluate.ipynb #4a2d80bd
 from __future__ import annotations
+import functools
 import math
 import time
 from dataclasses import dataclass, field
@@ -12,14 +13,16 @@ from typing import Any, Callable, Iterable, Optional, Sequence
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from torch.utils.data import DataLoader
 
 from .checkpoint import check_finite_weights
 from .core import few, model_device, nonfinite_rows, progress_bar, read_bool, read_int, read_steps
+from .distributed import Processes, gather, processes, rank_batches
 from .deq import EquilibriumModel, SolveArgs, check_protocol
 from .solvers import NonFiniteError, Observation, SolverResult
 
 # %% auto #0
-__all__ = ['Convergence', 'ConvergenceMeter', 'observe_steps', 'StepOutcome', 'outcomes_at', 'evaluation_model',
+__all__ = ['SPLITS', 'Convergence', 'ConvergenceMeter', 'observe_steps', 'StepOutcome', 'outcomes_at', 'evaluation_model',
            'NonFiniteInputError', 'FiniteInputs', 'evaluation_loop', 'ClassificationMeter', 'evaluate_classifier',
            'sweep_classifier']
 
@@ -86,6 +89,15 @@ class ConvergenceMeter:
                     sample_rel_mean=mean(rel), sample_rel_max=rel.max().item(),
                     frac_converged=mean((rel < self.cvg_tol).double()), frac_tol=self.cvg_tol,
                     nstep_mean=self.nstep_sum / self.weight, n_prot_break=self.n_prot_break)
+
+    def merge(self, other: 'ConvergenceMeter') -> 'ConvergenceMeter':
+        "Add the batches `other` accounted for (another process's share of the same evaluation); returns self."
+        if other.cvg_tol != self.cvg_tol: raise ValueError(f"cannot merge meters with cvg_tol {self.cvg_tol} and {other.cvg_tol}.")
+        for name in ('weight', 'cvg_abs_sum', 'cvg_rel_sum', 'nstep_sum', 'n_prot_break'):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.sample_rel += other.sample_rel
+        self.sample_weight += other.sample_weight
+        return self
 
 # %% ../nbs/40_evaluate.ipynb #48bf25f7
 def observe_steps(run: Callable[[Callable, int], Any], steps: Iterable[int], read: Callable[[Observation], Any]) -> tuple:
@@ -158,20 +170,39 @@ class FiniteInputs:
         return good
 
 # %% ../nbs/40_evaluate.ipynb #eb44bd95
+SPLITS = ('batches', 'done')
+"How `evaluation_loop` shares the work between processes: by whole batches of a loader, or already by the caller."
+
 def evaluation_loop(batches: Iterable, meters: dict, update: Callable[[Any, dict], None], *, desc: str,
-                    progress: bool = True, total: Optional[int] = None, inputs: Optional[FiniteInputs] = None) -> dict:
-    "`{N: summary}` after `update(batch, meters)` for every batch; meters need `summary()` and `running()`."
+                    progress: bool = True, total: Optional[int] = None, inputs: Optional[FiniteInputs] = None,
+                    split: str = 'batches') -> dict:
+    "`{N: summary}` after `update(batch, meters)` for every batch; meters need `summary()`, `running()` and `merge()`."
+    procs, starts = processes(), None
+    if split not in SPLITS: raise ValueError(f"split={split!r}: choose one of {SPLITS}.")
+    if procs.world > 1 and split == 'batches':
+        if not isinstance(batches, DataLoader):
+            raise TypeError("several processes split a DataLoader by whole batches; give each process its own part "
+                            f"and split='done' for a {type(batches).__name__}.")
+        batches, starts = rank_batches(batches, procs)
     start, last = time.perf_counter(), meters[max(meters)]
-    bar = progress_bar(total=total if total is not None else _length(batches), desc=desc, enabled=progress)
+    bar = progress_bar(total=total if total is not None else _length(batches), desc=desc, enabled=progress and procs.main)
     with torch.no_grad():
-        for batch in batches:
+        for i, batch in enumerate(batches):
+            if inputs is not None and starts is not None: inputs.seen = starts[i]
             update(batch, meters)
             bar.update(1)
             bar.set_postfix(last.running())
     bar.close()
-    seconds = time.perf_counter() - start
-    left_out = len(inputs.skipped) if inputs is not None else 0
-    return {n: {**m.summary(), 'n_nonfinite': left_out, 'seconds': seconds} for n, m in sorted(meters.items())}
+    seconds, left_out = time.perf_counter() - start, len(inputs.skipped) if inputs is not None else 0
+    if procs.world > 1: meters, left_out, seconds = _merge_processes(meters, left_out, seconds, procs)
+    return {n: {**m.summary(), 'n_nonfinite': left_out, 'seconds': seconds, 'n_procs': procs.world}
+            for n, m in sorted(meters.items())}
+
+def _merge_processes(meters: dict, left_out: int, seconds: float, procs: Processes) -> tuple:
+    "Every process's meters merged in rank order, the samples left out by all, the slowest wall time."
+    parts = gather((meters, left_out, seconds), procs)
+    merged = {n: functools.reduce(lambda a, b: a.merge(b), [p[0][n] for p in parts]) for n in meters}
+    return merged, sum(p[1] for p in parts), max(p[2] for p in parts)
 
 def _length(batches) -> Optional[int]:
     try: return len(batches)
@@ -200,6 +231,14 @@ class ClassificationMeter:
         self.n += b
 
     def running(self) -> dict: return {f'top{self.topk[0]}': f"{100 * self.correct[self.topk[0]] / self.n:.2f}"}
+
+    def merge(self, other: 'ClassificationMeter') -> 'ClassificationMeter':
+        "Add the batches `other` accounted for; returns self."
+        if tuple(other.topk) != tuple(self.topk): raise ValueError(f"cannot merge top-{self.topk} and top-{other.topk} meters.")
+        for k, v in other.correct.items(): self.correct[k] = self.correct.get(k, 0) + v
+        self.n, self.loss_sum = self.n + other.n, self.loss_sum + other.loss_sum
+        self.conv.merge(other.conv)
+        return self
 
     def summary(self) -> dict:
         "Top-k accuracies (percent), mean loss, convergence metrics and sample count."

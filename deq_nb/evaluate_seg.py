@@ -75,6 +75,17 @@ class SegmentationMeter:
         if self.n == 0: raise ValueError("No image was evaluated: the data loader is empty.")
         return {**segmentation_metrics(self.confusion), **self.conv.summary(), 'n_samples': self.n}
 
+    def merge(self, other: 'SegmentationMeter') -> 'SegmentationMeter':
+        "Add the images `other` accounted for (another process's share); returns self."
+        if (other.num_classes, other.ignore_label) != (self.num_classes, self.ignore_label):
+            raise ValueError("cannot merge segmentation meters of other classes or another ignore label.")
+        if other.confusion is not None:
+            theirs = other.confusion.to(self.confusion.device) if self.confusion is not None else other.confusion
+            self.confusion = theirs if self.confusion is None else self.confusion + theirs
+        self.n += other.n
+        self.conv.merge(other.conv)
+        return self
+
 # %% ../nbs/42_evaluate_seg.ipynb #8fcb6f75
 @dataclass(frozen=True)
 class SegInference:

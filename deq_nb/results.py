@@ -35,7 +35,7 @@ COLUMN_KINDS = MappingProxyType({
     **_kinded('str', 'phase', 'opts', 'dataset', 'model_size', 'f_solver', 'task', 'split', 'method',
               'stop_mode', 'device', 'deq_nb_version', 'timestamp', 'weights'),
     **_kinded('int', 'seed', 'f_thres_train', 'f_thres_val', 'b_thres', 'n_forward', 'batch_size',
-              'n_samples', 'n_prot_break', 'n_nonfinite'),
+              'n_samples', 'n_prot_break', 'n_nonfinite', 'n_procs'),
     **_kinded('bool', 'warm_init', 'da_inv', 'per_sample'),
     **_kinded('float', 'top1', 'cvg_rel', 'cvg_abs', 'percent', 'jac_loss_weight', 'da_inv_weight',
               'miou', *(f'{s}_{m}' for s in ('test', 'val', 'train')
@@ -80,7 +80,7 @@ ORIGINAL_TRANSFORMER = ('n_forward', 'test_loss', 'test_ppl', 'test_cvg_rel', 't
 
 DEQ_NB_COLUMNS = ('task', 'split', 'method', 'f_solver', 'f_eps', 'stop_mode', 'per_sample',
                   'batch_size', 'sample_rel_mean', 'sample_rel_max', 'frac_converged', 'frac_tol',
-                  'nstep_mean', 'n_samples', 'n_prot_break', 'n_nonfinite', 'seconds', 'device', 'deq_nb_version',
+                  'nstep_mean', 'n_samples', 'n_prot_break', 'n_nonfinite', 'n_procs', 'seconds', 'device', 'deq_nb_version',
                   'timestamp', 'weights')
 "deq_nb's block of columns, the same at the end of every schema (minus any already in the original part)."
 

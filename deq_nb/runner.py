@@ -17,6 +17,7 @@ import torch
 
 from .checkpoint import CHECKPOINT_RULES
 from .core import read_bool, read_float, read_int, read_list, read_steps, resolve_device
+from .distributed import start_processes
 from .results import Schema, append_rows, check_results_file, run_stamp
 from .deq import read_solver
 
@@ -166,7 +167,7 @@ class TaskKind:
 
 # %% ../nbs/44_runner.ipynb #43441479
 RUN_COLUMNS = ('sample_rel_mean', 'sample_rel_max', 'frac_converged', 'frac_tol', 'nstep_mean', 'n_samples',
-               'n_prot_break', 'n_nonfinite', 'seconds')
+               'n_prot_break', 'n_nonfinite', 'n_procs', 'seconds')
 "The columns every kind's metrics provide for the common block of a row."
 
 def default_results_path(task: str, valid_on_train: bool = False, use_loss_as_perf: bool = False) -> Path:
@@ -193,7 +194,7 @@ def run_task(task: Task, kind: TaskKind, params: RunParams, *, steps: Optional[S
              columns: Optional[dict] = None) -> pd.DataFrame:
     "Evaluate `task` as `params` say (or at exactly `steps`, in one pass); append one row per N, with `columns` added."
     kind.check(params)
-    device = resolve_device(params.device)
+    procs, device = start_processes(params.device)  # under torchrun: join the group; this process's GPU on CUDA
     task_weights(task, params)                      # weights to load exist, or the task has none and none was given
     results = params.results or default_results_path(task.name, params.valid_on_train, params.use_loss_as_perf)
     try: check_results_file(results, kind.schema)
@@ -207,7 +208,7 @@ def run_task(task: Task, kind: TaskKind, params: RunParams, *, steps: Optional[S
     rows = [{**kind.row(task, setup, n, m, params), **common_columns(task, setup, m, device), **(columns or {})}
             for n, m in sorted(metrics.items())]
     check_rows(rows, kind.curve(params.use_loss_as_perf), results)
-    append_rows(results, rows, kind.schema)
+    if procs.main: append_rows(results, rows, kind.schema)
     return pd.DataFrame(rows, columns=kind.schema.columns)
 
 def check_rows(rows: list, curve: CurveSpec, results: Path):

@@ -157,7 +157,7 @@ def lm_metrics(by_split: dict) -> dict:
            for split, prefix in _SPLIT_PREFIX for key in ('loss', 'ppl', 'cvg_rel', 'cvg_abs')}
     main = by_split['valid']
     out.update({k: main[k] for k in ('sample_rel_mean', 'sample_rel_max', 'frac_converged', 'frac_tol', 'nstep_mean')},
-               n_samples=main['n_tokens'], seconds=sum(m['seconds'] for m in by_split.values()),
+               n_samples=main['n_tokens'], n_procs=main['n_procs'], seconds=sum(m['seconds'] for m in by_split.values()),
                **{k: sum(m[k] for m in by_split.values()) for k in ('n_prot_break', 'n_nonfinite')})
     return out
 
