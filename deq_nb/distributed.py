@@ -4,9 +4,14 @@
 
 # %% ../nbs/06_distributed.ipynb #6b62a6ac
 from __future__ import annotations
+import atexit
 import os
 import shlex
+import subprocess
 import sys
+import tempfile
+import textwrap
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional, Sequence
 
@@ -18,7 +23,8 @@ from .core import read_int, resolve_device
 
 # %% auto #0
 __all__ = ['TORCHRUN_VARIABLES', 'Processes', 'processes', 'torchrun_env', 'process_device', 'start_processes', 'rank_batches',
-           'gather', 'reduce_sum', 'RankBatches', 'average_gradients', 'torchrun_command', 'shell_command']
+           'gather', 'reduce_sum', 'RankBatches', 'batch_share', 'sum_gradients', 'GlobalBatchNorm',
+           'global_batch_norm', 'torchrun_command', 'shell_command', 'run_torchrun']
 
 # %% ../nbs/06_distributed.ipynb #10a62834
 @dataclass(frozen=True)
@@ -78,7 +84,11 @@ def start_processes(device: str | torch.device = 'auto') -> tuple[Processes, tor
     dev = process_device(device, procs)
     if dev.type == 'cuda': torch.cuda.set_device(dev)
     dist.init_process_group('nccl' if dev.type == 'cuda' else 'gloo', rank=procs.rank, world_size=procs.world)
+    atexit.register(_leave)           # leave the group cleanly when the process ends
     return procs, dev
+
+def _leave():
+    if dist.is_initialized(): dist.destroy_process_group()
 
 # %% ../nbs/06_distributed.ipynb #7643171e
 def rank_batches(loader: DataLoader, procs: Processes) -> tuple[DataLoader, list]:
@@ -137,21 +147,72 @@ class RankBatches(Sampler):
             yield batch[r * len(batch) // k:(r + 1) * len(batch) // k]
 
 # %% ../nbs/06_distributed.ipynb #aef7be2c
-def average_gradients(params: Iterable[torch.nn.Parameter], weight: float, procs: Optional[Processes] = None) -> float:
-    "Replace each gradient by the `weight`-weighted mean over the processes (one all-reduce); the total weight."
+def batch_share(weight: float, procs: Optional[Processes] = None) -> float:
+    "This process's share of the global batch: `weight` over the sum of the processes' weights (1 alone)."
+    procs = procs or processes()
+    return 1.0 if procs.world == 1 else float(weight) / reduce_sum([weight], procs)[0]
+
+def sum_gradients(params: Iterable[torch.nn.Parameter], procs: Optional[Processes] = None):
+    "Replace each gradient by its sum over the processes, with one all-reduce (a parameter no process used keeps none)."
     procs, params = procs or processes(), [p for p in params if p.requires_grad]
-    if procs.world == 1: return float(weight)
-    dev = params[0].device if params else torch.device('cpu')
-    grads = [(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1).double() * weight for p in params]
-    has = torch.tensor([p.grad is not None for p in params], dtype=torch.float64, device=dev)
-    flat = torch.cat(grads + [has, torch.tensor([float(weight)], dtype=torch.float64, device=dev)])
+    if procs.world == 1 or not params: return
+    dev = params[0].device
+    grads = [(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1).double() for p in params]
+    flat = torch.cat(grads + [torch.tensor([p.grad is not None for p in params], dtype=torch.float64, device=dev)])
     dist.all_reduce(flat)
-    total, used, offset = flat[-1].item(), flat[-1 - len(params):-1], 0
+    used, offset = flat[len(flat) - len(params):], 0
     for i, p in enumerate(params):
-        n = p.numel()
-        if used[i] > 0: p.grad = (flat[offset:offset + n] / total).view_as(p).to(p.dtype)
-        offset += n
-    return total
+        if used[i] > 0: p.grad = flat[offset:offset + p.numel()].view_as(p).to(p.dtype)
+        offset += p.numel()
+
+# %% ../nbs/06_distributed.ipynb #d7fea231
+class _Summed(torch.autograd.Function):
+    "The sum of a tensor over the processes; its gradient is the sum of the processes' gradients."
+    @staticmethod
+    def forward(ctx, t):
+        t = t.clone()
+        dist.all_reduce(t)
+        return t
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = grad.clone()
+        dist.all_reduce(grad)
+        return grad
+
+class GlobalBatchNorm(torch.nn.modules.batchnorm._BatchNorm):
+    "A BatchNorm that, in training on several processes, normalises with the statistics of the global batch."
+    def _check_input_dim(self, x): pass
+
+    def forward(self, x):
+        if not (self.training and processes().world > 1): return super().forward(x)
+        dims = [0] + list(range(2, x.dim()))
+        count = torch.tensor([x.numel() / x.shape[1]], dtype=x.dtype, device=x.device)
+        sums = _Summed.apply(torch.cat([x.sum(dims), count]))
+        n = sums[-1]
+        mean = sums[:-1] / n
+        shape = [1, -1] + [1] * (x.dim() - 2)
+        var = _Summed.apply((x - mean.view(shape)).square().sum(dims)) / n
+        if self.track_running_stats:
+            with torch.no_grad():
+                m = self.momentum if self.momentum is not None else 1.0 / float(self.num_batches_tracked + 1)
+                self.running_mean.mul_(1 - m).add_(m * mean)
+                self.running_var.mul_(1 - m).add_(m * var * n / (n - 1))
+                self.num_batches_tracked.add_(1)
+        y = (x - mean.view(shape)) / torch.sqrt(var.view(shape) + self.eps)
+        return y * self.weight.view(shape) + self.bias.view(shape) if self.affine else y
+
+def global_batch_norm(model: torch.nn.Module) -> torch.nn.Module:
+    "`model` with each BatchNorm a `GlobalBatchNorm` holding the same parameters and statistics (same state-dict keys)."
+    for name, child in model.named_children():
+        if isinstance(child, torch.nn.modules.batchnorm._BatchNorm) and not isinstance(child, GlobalBatchNorm):
+            new = GlobalBatchNorm(child.num_features, child.eps, child.momentum, child.affine, child.track_running_stats)
+            for key in ('weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked'):
+                setattr(new, key, getattr(child, key))
+            new.train(child.training)
+            setattr(model, name, new)
+        else: global_batch_norm(child)
+    return model
 
 # %% ../nbs/06_distributed.ipynb #789f40e7
 def torchrun_command(nproc: int, args: Sequence[str], module: bool = False) -> list:
@@ -162,3 +223,16 @@ def torchrun_command(nproc: int, args: Sequence[str], module: bool = False) -> l
 def shell_command(argv: Sequence[str]) -> str:
     "`argv` as one line to paste in a shell."
     return ' '.join(shlex.quote(str(a)) for a in argv)
+
+# %% ../nbs/06_distributed.ipynb #99110fe5
+def run_torchrun(script: str, nproc: int = 2, timeout: float = 600, env: Optional[dict] = None) -> str:
+    "Run the Python source `script` on `nproc` local processes with torchrun, one thread each; its standard output."
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / 'script.py'
+        path.write_text(textwrap.dedent(script))
+        env = {**os.environ, 'OMP_NUM_THREADS': '1', **(env or {})}
+        done = subprocess.run(torchrun_command(nproc, [path]), capture_output=True, text=True, timeout=timeout,
+                              env=env, cwd=tmp)
+    if done.returncode:
+        raise RuntimeError(f"torchrun exited with {done.returncode}:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
+    return done.stdout

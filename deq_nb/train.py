@@ -16,14 +16,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, RandomSampler, SequentialSampler
 
 import deq_nb
 from .config import config_path, flatten_config, get_config
-from .core import model_device, progress_bar, read_int, read_torch_file, resolve_device, save_atomically
+from .core import model_device, progress_bar, read_int, read_torch_file, save_atomically
 from .data.datasets import cls_dataset, subset
 from .data.demo import digits_datasets
 from .deq import SolveArgs
+from .distributed import (Processes, RankBatches, batch_share, global_batch_norm, processes, reduce_sum,
+                                start_processes, sum_gradients)
 from .evaluate import evaluate_classifier
 from .mdeq import MDEQClsNet
 from .results import CLS_TRAIN, append_row, check_results_file, format_opts, run_stamp
@@ -33,8 +35,8 @@ __all__ = ['DATA_ORDERS', 'DEMO_CONFIG', 'UNROLLED_EPS', 'seed_everything', 'dat
            'make_lr_scheduler', 'JacobianSchedule', 'NJitter', 'StepPlan', 'StepLoss', 'training_step', 'EpochFeed',
            'final_checkpoint_path', 'checkpoint_path', 'rng_state', 'set_rng_state', 'load_training_checkpoint',
            'check_settings', 'resume_file', 'TrainResult', 'fit', 'validation_loader', 'ClassificationObjective',
-           'run_settings', 'train_with_config', 'training_method', 'train_classifier', 'training_row',
-           'train_from_config', 'train_demo_digits']
+           'training_loader', 'run_settings', 'train_with_config', 'training_method', 'train_classifier',
+           'training_row', 'train_from_config', 'train_demo_digits']
 
 # %% ../nbs/30_train.ipynb #2df9ac3d
 def seed_everything(seed: int) -> torch.Generator:
@@ -154,7 +156,8 @@ def training_step(model, batch, objective, optimizer, plan: StepPlan, rng: rando
         raise FloatingPointError(f"Non-finite training loss ({total.item()}) at step {step} (epoch {epoch}); "
                                  "lower the learning rate or clip the gradients (TRAIN.LR, TRAIN.CLIP).")
     optimizer.zero_grad(set_to_none=True)
-    total.backward()
+    (batch_share(out.weight) * total).backward()           # several processes: this process's share of the global loss
+    sum_gradients(model.parameters())                      # ... and their sum, the gradient of the global batch
     if plan.clip > 0: torch.nn.utils.clip_grad_norm_(model.parameters(), plan.clip)
     lr = optimizer.param_groups[0]['lr']
     optimizer.step()
@@ -260,6 +263,10 @@ def _train_round(model, feed, objective, optimizer, scheduler, plan, rng, rnd, r
         for k, v in out.counts.items(): counts[k] = counts.get(k, 0) + v
         bar.update(1)
         bar.set_postfix(epoch=rnd, **objective.running(loss_sum / weight_sum, counts))
+    if processes().world > 1:                  # the round's record over the global batches
+        keys = sorted(counts)
+        loss_sum, weight_sum, *sums = reduce_sum([loss_sum, weight_sum, *(counts[k] for k in keys)])
+        counts = {k: type(counts[k])(v) for k, v in zip(keys, sums)}
     return dict(epoch=rnd, steps=result.steps, lr=lr, train_loss=loss_sum / weight_sum,
                 **objective.record(loss_sum / weight_sum, counts))
 
@@ -297,7 +304,8 @@ def fit(model, feed, objective, optimizer, plan: StepPlan, *, scheduler=None, pe
     rng, result, start = random.Random(seed), TrainResult(), 0
     source = resume_file(resume, out_dir, seed)
     if source is not None: start = _restore(source, model, optimizer, scheduler, rng, feed, objective, settings, result)
-    bar = progress_bar(feed.rounds * feed.steps_per_round, f'train seed {seed}', progress)
+    main = processes().main                    # several processes: rank 0 draws progress and writes the files
+    bar = progress_bar(feed.rounds * feed.steps_per_round, f'train seed {seed}', progress and main)
     bar.update(result.steps)
     started, earlier = time.perf_counter(), result.seconds
     for rnd in range(start, feed.rounds):
@@ -310,12 +318,14 @@ def fit(model, feed, objective, optimizer, plan: StepPlan, *, scheduler=None, pe
             if metrics: result.valid, record = metrics, {**record, **objective.valid_columns(metrics)}
         result.history.append(record)
         result.seconds = earlier + time.perf_counter() - started
-        if out_dir is not None:
+        if out_dir is not None and main:
             _save(out_dir, seed, rnd, model, optimizer, scheduler, rng, feed, objective, result, settings, save_at)
         if on_round_end is not None: on_round_end(record)
         if last: break
     bar.close()
-    if out_dir is not None: result.checkpoint = save_atomically(model.state_dict(), final_checkpoint_path(out_dir, seed))
+    if out_dir is not None:
+        final = final_checkpoint_path(out_dir, seed)
+        result.checkpoint = save_atomically(model.state_dict(), final) if main else final
     return result
 
 # %% ../nbs/30_train.ipynb #68a353a5
@@ -343,6 +353,14 @@ class ClassificationObjective:
                                    progress=False)
 
     def valid_columns(self, m): return dict(valid_top1=m['top1'], valid_loss=m['loss'])
+
+# %% ../nbs/30_train.ipynb #882a0e4f
+def training_loader(train_ds, batch_size: int, shuffle: bool, generator: torch.Generator,
+                    procs: Processes = Processes(), **kwargs) -> DataLoader:
+    "The training loader: `batch_size` per process, shuffled by `generator`; with K processes, this process's slices."
+    if procs.world == 1: return DataLoader(train_ds, batch_size=batch_size, shuffle=shuffle, generator=generator, **kwargs)
+    sampler = RandomSampler(train_ds, generator=generator) if shuffle else SequentialSampler(train_ds)
+    return DataLoader(train_ds, batch_sampler=RankBatches(sampler, batch_size, procs), generator=generator, **kwargs)
 
 # %% ../nbs/30_train.ipynb #d91766d4
 _SETTING_SECTIONS = ('MODEL', 'DEQ', 'LOSS', 'TRAIN')
@@ -373,7 +391,7 @@ def train_with_config(model, train_ds, cfg, objective, *, seed: int = 0, epochs:
                       batch_size: Optional[int] = None, out_dir=None, resume=None, data_order: str = 'seeded',
                       unrolled_eps: Optional[float] = None, valid_every: int = 1, save_at: Sequence[int] = (),
                       num_workers: Optional[int] = None, on_epoch_end: Optional[Callable[[dict], None]] = None,
-                      progress: bool = True) -> TrainResult:
+                      progress: bool = True, sync_bn: bool = True) -> TrainResult:
     "Train an MDEQ on `train_ds` with `objective` as `cfg` says (optimiser, schedule, Jacobian penalty, jitter, clip)."
     epochs = read_int(cfg.TRAIN.END_EPOCH - cfg.TRAIN.BEGIN_EPOCH if epochs is None else epochs, 'epochs', 1)
     if len(train_ds) == 0: raise ValueError("the training data set is empty.")
@@ -381,11 +399,13 @@ def train_with_config(model, train_ds, cfg, objective, *, seed: int = 0, epochs:
     seed_everything(seed)
     generator = data_order_generator(seed, data_order)
     device = model_device(model)
-    loader = DataLoader(train_ds, batch_size=batch_size, shuffle=cfg.TRAIN.SHUFFLE, generator=generator,
-                        num_workers=cfg.WORKERS if num_workers is None else num_workers, pin_memory=device.type == 'cuda')
+    procs, _ = start_processes(device)
+    if procs.world > 1 and sync_bn: global_batch_norm(model)   # BatchNorm statistics of the global batch
+    loader = training_loader(train_ds, batch_size, cfg.TRAIN.SHUFFLE, generator, procs,
+                             num_workers=cfg.WORKERS if num_workers is None else num_workers, pin_memory=device.type == 'cuda')
     optimizer = make_optimizer(model, cfg)
     scheduler, per_iteration = make_lr_scheduler(optimizer, cfg, len(loader), epochs)
-    settings = run_settings(cfg, seed, epochs, batch_size, len(train_ds), data_order, unrolled_eps)
+    settings = run_settings(cfg, seed, epochs, batch_size * procs.world, len(train_ds), data_order, unrolled_eps)
     with _cudnn_settings(cfg, device):
         return fit(model, EpochFeed(loader, epochs, generator), objective, optimizer, StepPlan.from_cfg(cfg, unrolled_eps),
                    scheduler=scheduler, per_step_scheduler=per_iteration, seed=seed, out_dir=out_dir,
@@ -410,7 +430,8 @@ def train_classifier(model, train_ds, cfg, *, seed: int = 0, epochs: Optional[in
     unknown = sorted(set(row_info or {}) - set(CLS_TRAIN.columns))
     if unknown: raise KeyError(f"row_info columns {unknown} are not in the CLS_TRAIN schema {list(CLS_TRAIN.columns)}.")
     if results is not None: check_results_file(results, CLS_TRAIN)          # before any work
-    model.to(resolve_device(device) if device is not None else model_device(model))
+    procs, dev = start_processes(device if device is not None else model_device(model))
+    model.to(dev)
     objective = ClassificationObjective(model_device(model), validation_loader(valid_ds, cfg.TEST.BATCH_SIZE_PER_GPU),
                                         int(cfg.DEQ.F_THRES))
     result = train_with_config(model, train_ds, cfg, objective, seed=seed, epochs=epochs, batch_size=batch_size,
@@ -419,9 +440,9 @@ def train_classifier(model, train_ds, cfg, *, seed: int = 0, epochs: Optional[in
                                on_epoch_end=on_epoch_end, progress=progress)
     if results is not None:
         batch_size = batch_size or cfg.TRAIN.BATCH_SIZE_PER_GPU
-        result.row = training_row(cfg, result, seed=seed, batch_size=batch_size, device=model_device(model),
-                                  **(row_info or {}))
-        append_row(results, result.row, CLS_TRAIN)
+        result.row = training_row(cfg, result, seed=seed, batch_size=batch_size * procs.world,
+                                  device=model_device(model), n_procs=procs.world, **(row_info or {}))
+        if procs.main: append_row(results, result.row, CLS_TRAIN)
     return result
 
 # %% ../nbs/30_train.ipynb #6e57613e
@@ -438,7 +459,8 @@ def training_row(cfg, result: TrainResult, *, seed: int, batch_size: int, device
                task=cfg.DATASET.DATASET, split='test' if val else None, method=training_method(cfg),
                f_solver=cfg.DEQ.F_SOLVER, f_eps=float(cfg.DEQ.F_EPS), stop_mode=cfg.DEQ.STOP_MODE, per_sample=False,
                batch_size=int(batch_size), **{k: val.get(k, nan) for k in _VALID_COLUMNS}, seconds=result.seconds,
-               device=str(device), weights=None if result.checkpoint is None else str(result.checkpoint), **run_stamp())
+               device=str(device), weights=None if result.checkpoint is None else str(result.checkpoint), n_procs=1,
+               **run_stamp())
     unknown = sorted(set(columns) - set(CLS_TRAIN.columns))
     if unknown: raise KeyError(f"columns {unknown} are not in the CLS_TRAIN schema.")
     row.update(columns)
@@ -459,7 +481,7 @@ def train_from_config(config: str = DEMO_CONFIG, opts: Sequence = (), *, seed: i
     model = MDEQClsNet(cfg)
     row_info = dict(percent=percent, opts=format_opts(opts), model_size=config_path(config).stem, **(row_info or {}))
     result = train_classifier(model, train_ds, cfg, seed=seed, valid_ds=valid_ds, out_dir=out_dir, results=results,
-                              device=resolve_device(device), row_info=row_info, epochs=epochs, batch_size=batch_size,
+                              device=device, row_info=row_info, epochs=epochs, batch_size=batch_size,
                               resume=resume, data_order=data_order, unrolled_eps=unrolled_eps, valid_every=valid_every,
                               progress=progress)
     return model, result
