@@ -50,6 +50,13 @@ class LMMeter:
         return dict(loss=loss, ppl=math.exp(loss), **self.conv.summary(), n_tokens=self.n_tokens,
                     n_segments=self.n_segments)
 
+    def merge(self, other: 'LMMeter') -> 'LMMeter':
+        "Add the segments `other` accounted for (another process's share of the same pass); returns self."
+        for name in ('length', 'n_tokens', 'n_segments', 'loss_sum'):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.conv.merge(other.conv)
+        return self
+
 # %% ../nbs/43_evaluate_lm.ipynb #e938244b
 MEMORY_MODES = ('per_n', 'shared')
 
