@@ -20,7 +20,8 @@ from .stability import StabilityOutcome, pending_runs, requested_steps, run_stab
 from .tasks import TASK_KINDS, get_task
 
 # %% auto #0
-__all__ = ['LAUNCHERS', 'CLUSTERS', 'Launcher', 'read_launcher', 'submitit_executor', 'run_jobs', 'run_stability_grid']
+__all__ = ['LAUNCHERS', 'CLUSTERS', 'Launcher', 'read_launcher', 'submitit_executor', 'run_jobs', 'run_stability_grid',
+           'fig2_rows', 'evaluate_steps', 'run_fig2_grid']
 
 # %% ../nbs/71_launch.ipynb #6f5f890e
 LAUNCHERS = ('local', 'submitit')
@@ -102,3 +103,48 @@ def run_stability_grid(dataset: str = 'demo-digits', seeds: Sequence[int] = (0, 
     outcome.new_rows += sum(d.new_rows for d in done)
     outcome.jobs, outcome.seconds = jobs, time.perf_counter() - start
     return outcome
+
+# %% ../nbs/71_launch.ipynb #53bb5059
+def _fig2_params(task: str, run: dict, results_dir) -> tuple:
+    "The task and checked run parameters of one task of a Fig. 2 grid."
+    spec = get_task(task)
+    if 'results' in run: raise TypeError("a Fig. 2 grid writes one results file per task: give results_dir, not results.")
+    params = read_run_params(**{k: (v.get(task) if isinstance(v, dict) else v) for k, v in run.items()})
+    name = default_results_path(task, params.valid_on_train, params.use_loss_as_perf).name
+    return spec, dataclasses.replace(params, results=Path(results_dir) / name)
+
+def fig2_rows(spec, params) -> pd.DataFrame:
+    "The rows of `params.results` that evaluate task `spec` as `params` say (the latest per N, sorted by N)."
+    kind = TASK_KINDS[spec.kind]
+    x = kind.curve(params.use_loss_as_perf).x
+    if not params.results.is_file(): return pd.DataFrame(columns=list(kind.schema.columns))
+    df = read_results(params.results, kind.schema)
+    same = (df['task'] == spec.name) & (df['weights'] == str(task_weights(spec, params)))
+    same &= (df['f_eps'] - params.f_eps).abs() <= 1e-12 * max(1.0, params.f_eps)
+    if 'percent' in df.columns: same &= (df['percent'] - params.percent).abs() < 1e-12
+    if params.f_solver is not None: same &= df['f_solver'] == params.f_solver
+    if 'train_loss' in df.columns: same &= df['train_loss'].notna() == params.valid_on_train   # language models
+    else: same &= df['split'] == ('train' if params.valid_on_train else 'test')
+    return df[same.fillna(False).astype(bool)].drop_duplicates(x, keep='last').sort_values(x).reset_index(drop=True)
+
+def evaluate_steps(task: str, steps: Sequence[int], params) -> pd.DataFrame:
+    "One piece of a Fig. 2 grid: `task` evaluated at exactly `steps`, in one pass, its rows appended."
+    spec = get_task(task)
+    return run_task(spec, TASK_KINDS[spec.kind], params, steps=list(steps))
+
+# %% ../nbs/71_launch.ipynb #8cc426f4
+def run_fig2_grid(tasks: Sequence[str], f_thres: int = 20, *, sweep=(), launcher='local', results_dir='results',
+                  **run) -> dict:
+    "`({task: rows}, job ids)`: Fig. 2 runs of `tasks` (parameters of `evaluate_task`), the N their results lack run by `launcher`."
+    launcher, tasks = read_launcher(launcher), read_list(tasks, 'tasks')
+    if not tasks: raise ValueError("tasks is empty: give at least one task name.")
+    plans = {t: _fig2_params(t, dict(run, f_thres=f_thres, sweep=sweep), results_dir) for t in tasks}
+    calls = []
+    for task, (spec, params) in plans.items():
+        wanted = sorted({*params.sweep, params.f_thres, spec.n_train}) if params.sweep else [params.f_thres]
+        x = TASK_KINDS[spec.kind].curve(params.use_loss_as_perf).x
+        done = set(fig2_rows(spec, params)[x].astype(int))
+        missing = [n for n in wanted if n not in done]
+        if missing: calls.append((evaluate_steps, dict(task=task, steps=missing, params=params)))
+    _, jobs = run_jobs(calls, launcher, 'fig2')
+    return {task: fig2_rows(spec, params) for task, (spec, params) in plans.items()}, jobs
