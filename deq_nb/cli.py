@@ -83,10 +83,10 @@ def torchrun_command(script: str, argv: Sequence[str], gpus: Sequence[int]) -> s
     visible = '' if gpus == list(range(len(gpus))) else f"CUDA_VISIBLE_DEVICES={','.join(map(str, gpus))} "
     return ' '.join([f"{visible}torchrun --nproc_per_node {len(gpus)} $(which {script})", *map(shlex.quote, map(str, argv))])
 
-def run_device(script: str, argv: Sequence[str], opts: Sequence[str], device: Optional[str]) -> str:
-    "The device of a run: `device` if given, else the GPU that `GPUS` names (the CPU without CUDA); several GPUs: an error with the torchrun command."
+def run_device(script: str, argv: Sequence[str], opts: Sequence[str], cfg, device: Optional[str]) -> str:
+    "The device of a run: `device` if given, else the GPU that `GPUS` (in `opts`, typed by `cfg`) names, the CPU without CUDA; several GPUs: an error with the torchrun command."
     if 'GPUS' not in opt_pairs(opts): return device or 'auto'
-    gpus = get_config('cls_mdeq_TINY', ['GPUS', opt_pairs(opts)['GPUS']]).GPUS
+    gpus = cfg.GPUS
     if len(gpus) > 1:
         raise CommandLineError(f"GPUS {','.join(map(str, gpus))} asks for {len(gpus)} GPUs: deq_nb runs one process per "
                                f"GPU under torchrun. Run instead:\n  {torchrun_command(script, [*argv, *without(opts, ['GPUS'])], gpus)}")
@@ -110,24 +110,23 @@ def config_task(config: str, kind: str) -> Task:
             return task
     return Task(path.stem, kind, config, get_config(config).DEQ.F_THRES)
 
-def default_weights(cfg, config: str, seed: Optional[int], model_dir: Optional[str]) -> Optional[Path]:
-    "The original's default checkpoint `<OUTPUT_DIR>/<dataset>/<config>/final_state[_seed<S>].pth.tar`, if it exists."
-    folder = Path(model_dir or cfg.OUTPUT_DIR) / cfg.DATASET.DATASET / config_path(config).stem
-    path = final_checkpoint_path(folder, seed) if seed is not None else folder / 'final_state.pth.tar'
+def default_weights(cfg, config: str, file_name: str, model_dir: Optional[str]) -> Optional[Path]:
+    "The original's default checkpoint `<OUTPUT_DIR>/<dataset>/<config>/<file_name>`, if it exists."
+    path = Path(model_dir or cfg.OUTPUT_DIR) / cfg.DATASET.DATASET / config_path(config).stem / file_name
     return path if path.is_file() else None
 
 # %% ../nbs/75_cli.ipynb #3a43f439
 RUN_KEYS = ('TEST.MODEL_FILE', 'DATASET.ROOT', 'DEQ.F_THRES', 'DEQ.F_EPS')
 "The `KEY VALUE` pairs that set the run's parameters rather than config values (`GPUS` also stays in the recorded opts)."
 
-def evaluate_vision(script, kind: str, values: dict) -> pd.DataFrame:
+def evaluate_vision(script, kind: str, values: dict, default_file: str) -> pd.DataFrame:
     "One evaluation of a vision script: its flags and pairs in `values` read into a run, run by `run_task`."
     v, opts = values, list(values['opts'] or ())
-    device = run_device(script_name(script), flags(script, v), opts, v.get('device'))
     config = config_arg(v['cfg'])
     cfg, given = get_config(config, opts), opt_pairs(opts)
-    weights = (cfg.TEST.MODEL_FILE if 'TEST.MODEL_FILE' in given else v.get('testModel')
-               ) or default_weights(cfg, config, v.get('seed'), v.get('modelDir'))
+    device = run_device(script_name(script), flags(script, v), opts, cfg, v.get('device'))
+    weights = (v.get('testModel') or (cfg.TEST.MODEL_FILE if 'TEST.MODEL_FILE' in given else None)
+               or default_weights(cfg, config, default_file, v.get('modelDir')))
     task = config_task(config, kind)
     params = read_run_params(
         f_thres=cfg.DEQ.F_THRES, f_eps=cfg.DEQ.F_EPS, sweep=v.get('sweep') or (), weights=weights, results=v['results_name'],
@@ -158,7 +157,8 @@ def cls_valid(cfg: _CFG = None, results_name: _RESULTS = None, percent: _PERCENT
               testModel: Param("the weights file (as TEST.MODEL_FILE)", str) = None,
               sweep: _SWEEP = None, device: _DEVICE = None, quiet: _QUIET = False, opts: _OPTS = None):
     "Evaluate an MDEQ classifier at DEQ.F_THRES solver iterations and append a row to the results CSV (the original cls_valid.py)."
-    return evaluate_vision(cls_valid, 'classification', locals())
+    default_file = 'final_state.pth.tar' if seed is None else final_checkpoint_path('.', seed).name
+    return evaluate_vision(cls_valid, 'classification', locals(), default_file)
 
 @console_script
 def seg_test(cfg: _CFG = None, results_name: _RESULTS = None, percent: _PERCENT = 1.0,
@@ -166,7 +166,7 @@ def seg_test(cfg: _CFG = None, results_name: _RESULTS = None, percent: _PERCENT 
              local_rank: Param("accepted for torch.distributed.launch; each process takes its rank's GPU", int) = 0,
              sweep: _SWEEP = None, device: _DEVICE = None, quiet: _QUIET = False, opts: _OPTS = None):
     "Evaluate an MDEQ segmenter at DEQ.F_THRES solver iterations and append a row to the results CSV (the original seg_test.py)."
-    return evaluate_vision(seg_test, 'segmentation', locals())
+    return evaluate_vision(seg_test, 'segmentation', locals(), 'final_state.pth')
 
 # %% ../nbs/75_cli.ipynb #906dba11
 @console_script
@@ -209,10 +209,10 @@ def cls_train(cfg: _CFG = None, seed: Param("random seed (default 42, as the ori
               resume: Param("deq_nb: resume from the run's last checkpoint", store_true) = False,
               device: _DEVICE = None, quiet: _QUIET = False, opts: _OPTS = None):
     "Train an MDEQ classifier from a config and KEY VALUE overrides (the original cls_train.py)."
-    opts = list(opts or ())
-    device = run_device(script_name(cls_train), flags(cls_train, locals()), opts, device)
+    opts, values = list(opts or ()), dict(locals())
     config = config_arg(cfg)
-    node, seed = get_config(config, opts), 42 if seed is None else seed
+    node = get_config(config, opts)
+    device, seed = run_device(script_name(cls_train), flags(cls_train, values), opts, node, device), 42 if seed is None else seed
     out_dir = Path(modelDir or node.OUTPUT_DIR) / node.DATASET.DATASET / config_path(config).stem
     start = checkpoint_path(out_dir, seed, restart_at) if restart_at is not None else (True if resume else None)
     _, result = train_from_config(config, opts, seed=seed, percent=percent, out_dir=out_dir,
