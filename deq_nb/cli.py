@@ -184,7 +184,8 @@ def lm_eval(data: Param("the corpus folder: {train,valid,test}.txt or wiki.*.tok
             valid_on_train: Param("deq_nb: also evaluate the train split, as the original always did", store_true) = False,
             task: Param("deq_nb: the language-model task (wikitext103, demo-text or a registered one)", str) = 'wikitext103',
             percent: Param("deq_nb: the first fraction of the segments of each split", float) = 1.0,
-            sweep: _SWEEP = None, device: _DEVICE = None, quiet: _QUIET = False):
+            sweep: _SWEEP = None, device: Param("deq_nb: 'cpu', 'cuda', 'cuda:1' (default: the best available)", str) = None,
+            quiet: _QUIET = False):
     "Evaluate a DEQ-Transformer at --f_thres solver iterations and append a row to --results_file (the original train_transformer.py --eval)."
     if not eval: raise CommandLineError("deq_nb_lm_eval evaluates: add --eval, as the original's evaluation command does "
                                        "(training a DEQ-Transformer is deq_nb.train_lm).")
