@@ -25,7 +25,7 @@ from .train import (checkpoint_path, check_settings, final_checkpoint_path, load
 # %% auto #0
 __all__ = ['STABILITY_DATASETS', 'DEFAULT_BUDGETS', 'stability_config', 'run_dir', 'Budget', 'budget_for', 'StabilityModel',
            'train_stability_model', 'evaluate_stability_model', 'experiment_rows', 'StabilityOutcome',
-           'run_stability_experiment']
+           'run_stability_experiment', 'requested_steps', 'model_steps', 'pending_runs']
 
 # %% ../nbs/35_stability.ipynb #068ac5d3
 STABILITY_DATASETS = ('demo-digits', 'cifar10')
@@ -169,6 +169,7 @@ class StabilityOutcome:
     seeds: list = field(default_factory=list)      # the grid, as read from the call's arguments
     methods: list = field(default_factory=list)
     n_train: list = field(default_factory=list)
+    jobs: list = field(default_factory=list)        # ids of the jobs that ran pieces of the grid (deq_nb.launch)
 
     def model_table(self) -> pd.DataFrame:
         "One line per model: method, N_train, seed, what was done and how long it took."
@@ -205,11 +206,11 @@ def run_stability_experiment(dataset: str = 'demo-digits', seeds: Sequence[int] 
     device = resolve_device(device)
     results = Path(results)
     train_results = Path(train_results) if train_results else results.with_name(results.stem + '_train.csv')
-    requested = read_steps(f_thres_val, 'f_thres_val') or list(range(1, 2 * max(n_train) + 1))
+    requested = requested_steps(f_thres_val, n_train)
     models, new_rows = [], 0
     common = dict(f_eps=f_eps, data_root=data_root, opts=opts, device=device, progress=progress, budget=budget)
     for n in n_train:
-        steps = sorted({*requested, n, n + int(delta)})
+        steps = model_steps(requested, n, delta)
         for method in methods:
             for seed in seeds:
                 spec = train_stability_model(dataset, method, n, seed, out_dir=out_dir, data_order=data_order,
@@ -221,7 +222,35 @@ def run_stability_experiment(dataset: str = 'demo-digits', seeds: Sequence[int] 
                 if progress:
                     print(f"{method:>8} N={n} seed {seed}: {spec.status} ({spec.seconds:.0f} s), "
                           f"{len(missing)} N evaluated", flush=True)
-    all_steps = sorted({s for n in n_train for s in {*requested, n, n + int(delta)}})
+    all_steps = sorted({s for n in n_train for s in model_steps(requested, n, delta)})
     rows = experiment_rows(results, models, all_steps, f_eps=f_eps, eval_percent=budget.eval_percent)
     return StabilityOutcome(rows, models, new_rows, time.perf_counter() - start, results, train_results, seeds, methods,
                             n_train)
+
+# %% ../nbs/35_stability.ipynb #3191af7b
+def requested_steps(f_thres_val, n_train: Sequence[int]) -> list:
+    "The test-time N asked for: `f_thres_val` read as a list of steps, or 1..2 max(N_train) when None."
+    return read_steps(f_thres_val, 'f_thres_val') or list(range(1, 2 * max(n_train) + 1))
+
+def model_steps(requested: Sequence[int], n_train: int, delta: int) -> list:
+    "The N a model trained with `n_train` is evaluated at: the requested ones, N_train and N_train + delta."
+    return sorted({*requested, int(n_train), int(n_train) + int(delta)})
+
+def pending_runs(dataset: str = 'demo-digits', seeds: Sequence[int] = (0, 1, 2), methods: Sequence[str] = METHODS,
+                 n_train: Sequence[int] = (18,), f_thres_val=None, *, delta: int = 7, out_dir='results/stability',
+                 results='results/stability_results.csv', f_eps: float = 1e-7,
+                 eval_percent: Optional[float] = None) -> list:
+    "`(method, n_train, seed)` of every model of the grid still to train or to evaluate at some N, in grid order."
+    seeds, methods, n_train = _grid(seeds, methods, n_train)
+    requested, percent = requested_steps(f_thres_val, n_train), budget_for(dataset, eval_percent=eval_percent).eval_percent
+    pending = []
+    for n in n_train:
+        steps = model_steps(requested, n, delta)
+        for method in methods:
+            for seed in seeds:
+                final = final_checkpoint_path(run_dir(out_dir, dataset, method, n), seed)
+                spec = StabilityModel(dataset, method, n, seed, final, 'reused')
+                if not final.is_file() or len(experiment_rows(results, [spec], steps, f_eps=f_eps,
+                                                              eval_percent=percent)) < len(steps):
+                    pending.append((method, n, seed))
+    return pending
