@@ -12,7 +12,8 @@ from typing import Callable, Optional
 
 import torch
 
-from .core import model_device, resolve_device, save_atomically
+from .core import model_device, save_atomically
+from .distributed import one_process, start_processes
 from .data.text import Corpus, LMOrderedIterator, demo_text_corpus, demo_text_reference
 from .deq import SolveArgs
 from .evaluate_lm import evaluate_lm
@@ -20,7 +21,7 @@ from .train import JacobianSchedule, NJitter, StepLoss, StepPlan, TrainResult, f
 from .transformer import DEQTransformerConfig, DEQTransformerLM, LMMemory
 
 # %% auto #0
-__all__ = ['DEMO_TEXT_TRAIN', 'LMTrainConfig', 'lm_learning_rate', 'lm_step_plan', 'StepFunctionLR', 'StreamFeed',
+__all__ = ['LM_SPLIT', 'DEMO_TEXT_TRAIN', 'LMTrainConfig', 'lm_learning_rate', 'lm_step_plan', 'StepFunctionLR', 'StreamFeed',
            'LanguageModelObjective', 'train_language_model', 'demo_text_config', 'train_demo_text']
 
 # %% ../nbs/32_train_lm.ipynb #a9430da4
@@ -115,12 +116,18 @@ class LanguageModelObjective:
     def load_state(self, state): self.mems = LMMemory(state['z'], state['u']) if state else None
 
 # %% ../nbs/32_train_lm.ipynb #ebca20bf
+LM_SPLIT = ("its streams would have to be split between the processes, and the solver, which treats the streams of a "
+            "segment as one system, would then solve other systems than one process does.")
+"Why a language model is evaluated and trained in one process (for now)."
+
 def train_language_model(model: DEQTransformerLM, corpus: Corpus, cfg: LMTrainConfig, *, seed: int = 0,
                          valid_percent: float = 1.0, device=None, out_dir=None, resume=None,
                          on_round_end: Optional[Callable[[dict], None]] = None, progress: bool = True) -> TrainResult:
     "Train `model` on `corpus.train` as `cfg` says (memory carried across segments); validate on `corpus.valid`."
+    procs, dev = start_processes(device if device is not None else model_device(model))
+    one_process('language-model training', LM_SPLIT, procs)
     seed_everything(seed)
-    model.to(resolve_device(device) if device is not None else model_device(model))
+    model.to(dev)
     segments = LMOrderedIterator(corpus.train, cfg.batch_size, model.config.tgt_len, model_device(model))
     feed = StreamFeed(segments, cfg.max_step, cfg.eval_interval or cfg.max_step)
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
