@@ -17,6 +17,7 @@ import torch
 from fastcore.script import Param, anno_parser, call_parse, store_true
 
 from .config import config_names, config_path, get_config
+from .distributed import processes
 from .launch import read_launcher, run_stability_grid
 from .runner import Task, read_run_params, run_task
 from .tasks import LM_CORPORA, TASK_KINDS, TASKS, get_task
@@ -135,7 +136,7 @@ def evaluate_vision(script, kind: str, values: dict, default_file: str) -> pd.Da
         opts=without(opts, RUN_KEYS), progress=not v.get('quiet', False))
     rows = run_task(task, TASK_KINDS[kind], params, columns=None if v.get('seed') is None else dict(seed=v['seed']))
     curve = TASK_KINDS[kind].curve(params.use_loss_as_perf)
-    print(rows[[c for c in curve.summary if c in rows.columns]].to_string(index=False))
+    if processes().main: print(rows[[c for c in curve.summary if c in rows.columns]].to_string(index=False))
     return rows
 
 # %% ../nbs/75_cli.ipynb #aaab6679
@@ -197,7 +198,7 @@ def lm_eval(data: Param("the corpus folder: {train,valid,test}.txt or wiki.*.tok
                              valid_on_train=valid_on_train, f_eps=f_eps, f_solver=f_solver, percent=percent,
                              tgt_len=eval_tgt_len, mem_len=mem_len, device=device or 'auto', progress=not quiet)
     rows = run_task(spec, TASK_KINDS[spec.kind], params)
-    print(rows[list(TASK_KINDS[spec.kind].curve().summary)].to_string(index=False))
+    if processes().main: print(rows[list(TASK_KINDS[spec.kind].curve().summary)].to_string(index=False))
     return rows
 
 # %% ../nbs/75_cli.ipynb #01215ee7
@@ -218,7 +219,7 @@ def cls_train(cfg: _CFG = None, seed: Param("random seed (default 42, as the ori
     start = checkpoint_path(out_dir, seed, restart_at) if restart_at is not None else (True if resume else None)
     _, result = train_from_config(config, opts, seed=seed, percent=percent, out_dir=out_dir,
                                   results=results_name, device=device, resume=start, progress=not quiet)
-    print(f"final weights: {final_checkpoint_path(out_dir, seed)}")
+    if processes().main: print(f"final weights: {final_checkpoint_path(out_dir, seed)}")
     return result
 
 # %% ../nbs/75_cli.ipynb #40325880
