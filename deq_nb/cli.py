@@ -17,7 +17,7 @@ import torch
 from fastcore.script import Param, anno_parser, call_parse, store_true
 
 from .config import config_names, config_path, get_config
-from .distributed import processes
+from .distributed import processes, torchrun_env
 from .launch import read_launcher, run_stability_grid
 from .runner import Task, read_run_params, run_task
 from .tasks import LM_CORPORA, TASK_KINDS, TASKS, get_task
@@ -25,8 +25,8 @@ from .train import checkpoint_path, final_checkpoint_path, train_from_config
 
 # %% auto #0
 __all__ = ['RUN_KEYS', 'CommandLineError', 'console_script', 'script_name', 'script_parser', 'run_script', 'config_arg',
-           'opt_pairs', 'without', 'under_torchrun', 'torchrun_command', 'run_device', 'flags', 'config_task',
-           'default_weights', 'evaluate_vision', 'cls_valid', 'seg_test', 'lm_eval', 'cls_train', 'fig5']
+           'opt_pairs', 'without', 'torchrun_hint', 'run_device', 'flags', 'config_task', 'default_weights',
+           'evaluate_vision', 'cls_valid', 'seg_test', 'lm_eval', 'cls_train', 'fig5']
 
 # %% ../nbs/75_cli.ipynb #7b9d7381
 class CommandLineError(ValueError):
@@ -74,11 +74,7 @@ def without(opts: Sequence[str], keys: Sequence[str]) -> list:
     return [t for k, v in opt_pairs(opts).items() if k not in keys for t in (k, v)]
 
 # %% ../nbs/75_cli.ipynb #13b32b5c
-def under_torchrun() -> bool:
-    "Whether this process was started by torchrun (or another launcher that sets WORLD_SIZE)."
-    return 'WORLD_SIZE' in os.environ
-
-def torchrun_command(script: str, argv: Sequence[str], gpus: Sequence[int]) -> str:
+def torchrun_hint(script: str, argv: Sequence[str], gpus: Sequence[int]) -> str:
     "The torchrun command that runs `script argv` with one process per GPU of `gpus`."
     gpus = [int(g) for g in gpus]
     visible = '' if gpus == list(range(len(gpus))) else f"CUDA_VISIBLE_DEVICES={','.join(map(str, gpus))} "
@@ -90,8 +86,8 @@ def run_device(script: str, argv: Sequence[str], opts: Sequence[str], cfg, devic
     gpus = cfg.GPUS
     if len(gpus) > 1:
         raise CommandLineError(f"GPUS {','.join(map(str, gpus))} asks for {len(gpus)} GPUs: deq_nb runs one process per "
-                               f"GPU under torchrun. Run instead:\n  {torchrun_command(script, [*argv, *without(opts, ['GPUS'])], gpus)}")
-    if device or under_torchrun(): return device or 'auto'
+                               f"GPU under torchrun. Run instead:\n  {torchrun_hint(script, [*argv, *without(opts, ['GPUS'])], gpus)}")
+    if device or torchrun_env() is not None: return device or 'auto'
     return f'cuda:{gpus[0]}' if torch.cuda.is_available() else 'cpu'
 
 def flags(script, values: dict) -> list:

@@ -24,7 +24,7 @@ from .core import read_int, resolve_device
 # %% auto #0
 __all__ = ['TORCHRUN_VARIABLES', 'Processes', 'processes', 'torchrun_env', 'process_device', 'start_processes', 'one_process',
            'rank_batches', 'gather', 'reduce_sum', 'RankBatches', 'batch_share', 'sum_gradients', 'GlobalBatchNorm',
-           'global_batch_norm', 'torchrun_command', 'shell_command', 'run_torchrun']
+           'global_batch_norm', 'torchrun_command', 'run_torchrun']
 
 # %% ../nbs/06_distributed.ipynb #10a62834
 @dataclass(frozen=True)
@@ -226,10 +226,6 @@ def torchrun_command(nproc: int, args: Sequence[str], module: bool = False) -> l
     "The command that runs `args` (a script and its arguments, or `-m` a module) on `nproc` local processes."
     return [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc_per_node={read_int(nproc, "nproc", 1)}',
             *(['-m'] if module else []), *map(str, args)]
-
-def shell_command(argv: Sequence[str]) -> str:
-    "`argv` as one line to paste in a shell."
-    return ' '.join(shlex.quote(str(a)) for a in argv)
 
 # %% ../nbs/06_distributed.ipynb #99110fe5
 def run_torchrun(script: str, nproc: int = 2, timeout: float = 600, env: Optional[dict] = None) -> str:
