@@ -4,6 +4,7 @@
 
 # %% ../nbs/55_explorer.ipynb #c60b7808
 from __future__ import annotations
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -27,7 +28,8 @@ from .runner import read_run_params
 from .tasks import TASK_KINDS, get_task, task_curve
 
 # %% auto #0
-__all__ = ['LoadedTask', 'load_task', 'SampleRecord', 'record_sample', 'view_facts', 'task_results', 'render_view', 'Explorer']
+__all__ = ['METRIC_NAMES', 'LoadedTask', 'load_task', 'SampleRecord', 'record_sample', 'view_facts', 'task_results',
+           'render_view', 'Explorer']
 
 # %% ../nbs/55_explorer.ipynb #3d3a7334
 @dataclass
@@ -136,29 +138,32 @@ def _show_image(ax, img: torch.Tensor, title: str):
     ax.set_title(title); ax.set_xticks([]); ax.set_yticks([])
 
 def _draw_answer(axs, record: SampleRecord, n: int, facts: dict):
-    "The input and the model's answer at N on two axes."
+    "The input and the model's answer at N (and, for a scene, its label) on the axes `axs`."
     if record.kind == 'segmentation':
         _show_image(axs[0], record.input, f'scene {record.index}')
         C = record.outputs[n].shape[0]
-        axs[1].imshow(facts['prediction'].numpy(), vmin=0, vmax=C - 1, cmap='tab10', interpolation='nearest')
-        axs[1].set_title(f"predicted at N={n}: {100 * facts['pixel_accuracy']:.1f} % pixels right")
-        axs[1].set_xticks([]); axs[1].set_yticks([])
-        axs[1].contour(record.target.numpy(), levels=np.arange(C) + 0.5, colors='white', linewidths=0.6)
+        label = np.ma.masked_where(record.target.numpy() >= C, record.target.numpy())     # ignored pixels: blank
+        for ax, mask, title in ((axs[1], facts['prediction'].numpy(),
+                                 f"predicted at N={n}: {100 * facts['pixel_accuracy']:.1f} % pixels right"),
+                                (axs[2], label, 'label')):
+            ax.imshow(mask, vmin=0, vmax=C - 1, cmap='tab10', interpolation='nearest')
+            ax.set_title(title); ax.set_xticks([]); ax.set_yticks([])
         return
     p, t = record.outputs[n].numpy(), int(record.target)
     order = np.arange(len(p)) if record.kind == 'classification' else np.argsort(-p)[:10]
     if record.kind == 'classification': _show_image(axs[0], record.input, f'sample {record.index}: true class {record.names[t]}')
     else:
-        context = ' '.join(record.names[i] for i in record.input[-24:].tolist())
-        axs[0].text(0, 1, context, wrap=True, va='top', fontsize=7, family='monospace', transform=axs[0].transAxes)
-        axs[0].set_title(f'segment {record.index}: context (last 24 tokens), next: {record.names[t]!r}')
+        context = textwrap.fill(' '.join(record.names[i] for i in record.input[-40:].tolist()), 48)
+        axs[0].text(0, 1, context, va='top', fontsize=7, family='monospace', transform=axs[0].transAxes)
+        axs[0].set_title(f'segment {record.index}: the last 40 tokens; next: {record.names[t]!r}')
         axs[0].axis('off')
-    colors = ['C2' if i == t else 'C0' for i in order]
-    axs[1].bar([record.names[i] for i in order], p[order], color=colors)
+    axs[1].bar([record.names[i] for i in order], p[order], color=['C2' if i == t else 'C0' for i in order])
     axs[1].set_ylim(0, 1); axs[1].set_ylabel('probability')
-    axs[1].set_title(f"N={n}: predicts {facts['prediction_name']!r} ({facts['probability']:.2f}); "
-                     f"true (green) {facts['target_probability']:.2f}")
-    axs[1].tick_params(axis='x', labelrotation=90 if record.kind == 'language_model' else 0, labelsize=6)
+    what = 'class' if record.kind == 'classification' else 'next token (10 most likely)'
+    axs[1].set_xlabel(f'{what}; green: the true one')
+    axs[1].set_title(f"N={n}: predicts {facts['prediction_name']!r} ({facts['probability']:.2f}), "
+                     f"true {facts['target_probability']:.2f}")
+    axs[1].tick_params(axis='x', labelrotation=60 if record.kind == 'language_model' else 0, labelsize=6)
 
 # %% ../nbs/55_explorer.ipynb #7f917cbd
 def _mark(ax, n: int, n_train: int):
@@ -176,6 +181,8 @@ def _draw_residual(ax, record: SampleRecord, n: int, tol: float = 1e-3):
                  + (f'below {tol:g} from N={below[0]}' if below else f'never below {tol:g}'))
     ax.set_xlabel('iterations N'); ax.set_ylabel(CVG_LABEL); ax.legend(fontsize=6)
 
+METRIC_NAMES = {'top1': 'top-1 accuracy (%)', 'miou': 'mIoU', 'val_ppl': 'validation perplexity'}
+
 def _draw_curve(ax, record: SampleRecord, n: int, curve: Optional[pd.DataFrame]):
     spec = task_curve(record.task)
     if curve is None or not len(curve):
@@ -183,21 +190,22 @@ def _draw_curve(ax, record: SampleRecord, n: int, curve: Optional[pd.DataFrame])
                 ha='center', va='center', transform=ax.transAxes, fontsize=7)
         ax.set_axis_off(); return
     c = curve.sort_values(spec.x)
-    ax.plot(c[spec.x], c[spec.y], marker='o', markersize=2, color='C0', label=spec.y)
+    ax.plot(c[spec.x], c[spec.y], marker='o', markersize=2, color='C0', label=METRIC_NAMES.get(spec.y, spec.y))
     _mark(ax, n, record.n_train)
-    ax.set_xlabel('test-time iterations N'); ax.set_ylabel(spec.y); ax.legend(fontsize=6)
-    ax.set_title(f'{record.task}: {spec.y} over the test set')
+    name = METRIC_NAMES.get(spec.y, spec.y)
+    ax.set_xlabel('test-time iterations N'); ax.set_ylabel(name); ax.legend(fontsize=6)
+    ax.set_title(f'{record.task}: {name} over the evaluation set')
 
 # %% ../nbs/55_explorer.ipynb #3d787a35
 def render_view(record: SampleRecord, n: int, curve: Optional[pd.DataFrame] = None, figsize=(11, 5.5)):
     "The view of `record` at N: input and answer, the sample's residual, the task's curve. Never solves."
     facts = view_facts(record, n)
     fig = plt.figure(figsize=figsize)
-    grid = fig.add_gridspec(2, 2, height_ratios=(1.1, 1))
-    top = [fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])]
-    _draw_answer(top, record, n, facts)
-    _draw_residual(fig.add_subplot(grid[1, 0]), record, n)
-    _draw_curve(fig.add_subplot(grid[1, 1]), record, n, curve)
+    grid = fig.add_gridspec(2, 6, height_ratios=(1.1, 1))
+    spans = ((0, 2), (2, 4), (4, 6)) if record.kind == 'segmentation' else ((0, 2), (2, 6))
+    _draw_answer([fig.add_subplot(grid[0, a:b]) for a, b in spans], record, n, facts)
+    _draw_residual(fig.add_subplot(grid[1, :3]), record, n)
+    _draw_curve(fig.add_subplot(grid[1, 3:]), record, n, curve)
     fig.suptitle(f'{record.task}, sample {record.index}, N = {n} (trained with N = {record.n_train})', fontsize=10)
     fig.tight_layout()
     return fig
