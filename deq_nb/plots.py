@@ -395,8 +395,8 @@ def has_curve(path, task: str) -> bool:
     ns = set(pd.to_numeric(df[df['task'] == task][x]).dropna().astype(int))
     return len(ns) > 2 and get_task(task).n_train in ns
 
-def demo_results(results_dir='results', *, percent: float = 1.0, text_percent: float = 0.1, n_max_factor: int = 2,
-                 device='auto', progress: bool = True) -> list:
+def demo_results(results_dir='results', *, percent: float = 1.0, text_percent: float = 0.05,
+                 text_train_percent: float = 0.005, n_max_factor: int = 2, device='auto', progress: bool = True) -> list:
     "Evaluate the demo curves the figures need that `results_dir` lacks; returns the (task, split) pairs evaluated."
     done = []
     for task in PAPER_TASKS['demo']:
@@ -404,8 +404,9 @@ def demo_results(results_dir='results', *, percent: float = 1.0, text_percent: f
         for train in (False,) if spec.kind == 'segmentation' else (False, True):
             path = results_file(results_dir, task, train)
             if has_curve(path, task): continue
+            text = text_train_percent if train else text_percent
             evaluate_task(task, spec.n_train, sweep=f'1:{n_max_factor * spec.n_train}', results=path,
-                          valid_on_train=train, percent=text_percent if spec.kind == 'language_model' else percent,
+                          valid_on_train=train, percent=text if spec.kind == 'language_model' else percent,
                           device=device, progress=progress)
             done.append((task, 'train' if train else 'test'))
     return done
