@@ -185,14 +185,14 @@ def gap_figure(tables: Mapping, panels: Sequence[GapPanel], n_train: Mapping | N
     nrows = math.ceil(len(todo) / ncols)
     with plt.rc_context(dict(rc)):
         fig, axs = plt.subplots(nrows, ncols, squeeze=False,
-                                figsize=figsize or (3.2 * ncols, 2.0 * nrows + 0.3))
-        fig.subplots_adjust(hspace=0.8, wspace=0.9)
+                                figsize=figsize or (3.2 * ncols, 2.5 * nrows + 0.3))
+        fig.subplots_adjust(hspace=1.2 if legend else 0.8, wspace=0.9)
         drawn = {}
         for ax, (p, rows) in zip(axs.flat, todo):
             twin = plot_gap_vs_iterations(ax, rows, p.x, p.y, resolve_n_train(p, rows, n_train),
                                           p.higher_is_better, p.cvg, p.title or p.table, p.ylabel, p.yfmt,
                                           p.linthresh)
-            if legend: panel_legend(ax, twin, fontsize=5, loc='upper right')
+            if legend: panel_legend(ax, twin, fontsize=5, loc='upper center', bbox_to_anchor=(0.5, -0.3), ncol=2)
             drawn[p.title or p.table] = (ax, twin)
         for ax in axs.flat[len(todo):]: ax.remove()
     return fig, drawn
@@ -211,11 +211,11 @@ def fig_train_split(tables: Mapping, n_train: Mapping | None = None, **kwargs):
     return gap_figure(tables, TRAIN_SPLIT_PANELS, n_train, **kwargs)
 
 # %% ../nbs/50_plots.ipynb #5afaaaf1
-def save_figure(fig, path, dpi: int = 300) -> Path:
+def save_figure(fig, path, dpi: int = 300, pad_inches: float = 0) -> Path:
     "Save like the original notebooks (tight box, no padding, 300 dpi); the format follows the suffix."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, bbox_inches='tight', pad_inches=0, dpi=dpi)
+    fig.savefig(path, bbox_inches='tight', pad_inches=pad_inches, dpi=dpi)
     return path
 
 # %% ../nbs/50_plots.ipynb #d2134037
@@ -357,7 +357,7 @@ def figure_lines(fig) -> list:
 def save_figure_files(fig, stem, dpi: int = 300) -> list:
     "Write `<stem>.png`, `<stem>.pdf` and `<stem>.json` (the figure's `figure_lines`); returns the three paths."
     stem = Path(stem)
-    paths = [save_figure(fig, stem.parent / f'{stem.name}{suffix}', dpi) for suffix in ('.png', '.pdf')]
+    paths = [save_figure(fig, stem.parent / f'{stem.name}{suffix}', dpi, pad_inches=0.05) for suffix in ('.png', '.pdf')]
     text = json.dumps(figure_lines(fig), indent=1).encode()
     return paths + [write_atomically(stem.parent / f'{stem.name}.json', lambda fh: fh.write(text))]
 
