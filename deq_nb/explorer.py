@@ -5,8 +5,7 @@
 # %% ../nbs/55_explorer.ipynb #c60b7808
 from __future__ import annotations
 import textwrap
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Optional
 
 import ipywidgets as widgets

@@ -21,7 +21,6 @@ import json
 from .core import write_atomically
 from .results import METHODS, read_results, rows_for, value_at, n_values, with_stability_columns
 from .runner import curve_rows, default_results_path
-from .stability import run_stability_experiment
 from .tasks import evaluate_task, get_task, task_curve
 
 # %% auto #0

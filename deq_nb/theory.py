@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 import torch
 from torch import Tensor
