@@ -245,3 +245,5 @@ class Explorer:
             display(fig)
         plt.close(fig)
         self.shown_n = self.slider.value
+
+    def _ipython_display_(self): display(self.widget)
