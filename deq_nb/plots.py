@@ -298,7 +298,7 @@ def plot_stability_gap(ax, df: pd.DataFrame, delta: int = 7, n_trains: Sequence[
     ax.axhline(0, color='red', linestyle='--', linewidth=1, label='no gap')
     ax.set_xlabel('$N_{train}$ (training iterations)')
     ax.set_ylabel(f'Top-1 drop (% points)\nfrom $N_{{train}}$ to $N_{{train}} + {delta}$')
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xticks(sorted(int(n) for n in summary['n_train'].unique()))      # the training N, on integer ticks
     ax.legend()
     return summary
 
@@ -414,6 +414,8 @@ def demo_results(results_dir='results', *, percent: float = 1.0, text_percent: f
 _DRAW = MappingProxyType({'fig2': lambda t: fig2(t, ncols=3), 'fig6_loss': lambda t: fig_loss(t, ncols=2),
                           'fig7_train_split': lambda t: fig_train_split(t, ncols=2)})
 
+_STABILITY_KEY = ('task', 'method', 'f_thres_train', 'seed', 'f_thres_val')
+
 def paper_figures(results_dir='results', figures_dir=None, *, demo: bool = False, stability_results=None,
                   stability_n_train: int = 18, delta: int = 7) -> dict:
     "Draw Fig. 2, 6 (loss), 7 (train split) and 5 from `results_dir`'s files into `figures_dir`: `{name: [png, pdf, json]}`."
@@ -427,7 +429,9 @@ def paper_figures(results_dir='results', figures_dir=None, *, demo: bool = False
     stab = Path(stability_results) if stability_results else Path(results_dir) / 'stability_results.csv'
     if stab.is_file():
         df = read_results(stab)
-        fig = fig5(with_stability_columns(df) if 'opts' in df.columns else df, stability_n_train, delta, figsize=(7, 2))
+        df = with_stability_columns(df) if 'opts' in df.columns else df
+        df = df.drop_duplicates([c for c in _STABILITY_KEY if c in df.columns], keep='last')    # re-runs: the latest
+        fig = fig5(df, stability_n_train, delta, figsize=(7, 2))
         written['fig5_stability'] = save_figure_files(fig, figures_dir / 'fig5_stability')
         plt.close(fig)
     if not written:
