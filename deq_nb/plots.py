@@ -14,22 +14,29 @@ from typing import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import StrMethodFormatter
+from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
-from .results import METHODS, read_results, rows_for, value_at, n_values
+import json
+
+from .core import write_atomically
+from .results import METHODS, read_results, rows_for, value_at, n_values, with_stability_columns
+from .runner import curve_rows, default_results_path
+from .tasks import evaluate_task, get_task, task_curve
 
 # %% auto #0
-__all__ = ['PAPER_RC', 'N_LABEL', 'METHOD_LABELS', 'FIG2_PANELS', 'LOSS_PANELS', 'TRAIN_SPLIT_PANELS', 'gap_curve',
-           'plot_gap_vs_iterations', 'GapPanel', 'panel_rows', 'resolve_n_train', 'gap_figure', 'fig2', 'fig_loss',
-           'fig_train_split', 'save_figure', 'stability_summary', 'plot_stability', 'stability_gap',
-           'plot_stability_gap', 'fig5', 'stability_table']
+__all__ = ['PAPER_RC', 'N_LABEL', 'CVG_LABEL', 'METHOD_LABELS', 'FIG2_PANELS', 'LOSS_PANELS', 'TRAIN_SPLIT_PANELS', 'PAPER_TASKS',
+           'gap_curve', 'plot_gap_vs_iterations', 'panel_legend', 'GapPanel', 'panel_rows', 'resolve_n_train',
+           'gap_figure', 'fig2', 'fig_loss', 'fig_train_split', 'save_figure', 'stability_summary', 'plot_stability',
+           'stability_gap', 'plot_stability_gap', 'fig5', 'stability_table', 'figure_lines', 'save_figure_files',
+           'results_file', 'latest_curves', 'figure_tables', 'has_curve', 'demo_results', 'paper_figures']
 
 # %% ../nbs/50_plots.ipynb #6df105e4
 PAPER_RC = MappingProxyType({'xtick.labelsize': 6, 'ytick.labelsize': 6, 'axes.labelsize': 8,
                              'axes.titlesize': 8, 'legend.fontsize': 6, 'lines.linewidth': 2.2})
 "Font sizes and line width of the original figures (titles 8 pt instead of 10 so that neighbouring titles do not overlap without SciencePlots' narrower font), applied with `plt.rc_context` by the figure functions."
 
-N_LABEL = r'$N + \Delta N$'
+N_LABEL = r'$N + \Delta N$ (test-time iterations)'
+CVG_LABEL = 'Relative residual'
 METHOD_LABELS = MappingProxyType({'ift': 'IFT', 'unrolled': 'Unrolled'})
 
 # %% ../nbs/50_plots.ipynb #8076d24d
@@ -54,26 +61,34 @@ def plot_gap_vs_iterations(ax, df: pd.DataFrame, x: str = 'f_thres_val', y: str 
                            n_train: int = 26, higher_is_better: bool = True,
                            cvg: str | None = 'cvg_rel', title: str | None = None,
                            ylabel: str = 'Performance gap ↓', yfmt: str | None = None,
-                           linthresh: float | None = None):
+                           linthresh: float | None = None, label: str | None = None):
     "Fig. 2 panel on `ax`: the gap to the value at `n_train` vs iterations; returns the twin convergence axis (or None)."
     curve = gap_curve(df, n_train, y, x, higher_is_better, cvg)
-    ax.plot(curve['n'], curve['gap'], color='C0', marker='o', markersize=2.5)
-    ax.axvline(n_train, color='black', linestyle='--', linewidth=1)
-    ax.axhline(0, color='red', linestyle='--', linewidth=1)
+    ax.plot(curve['n'], curve['gap'], color='C0', marker='o', markersize=2.5, zorder=3,
+            label=label or ylabel.replace('↓', '').strip())
+    ax.axvline(n_train, color='black', linestyle='--', linewidth=1, label=f'$N_{{train}}$ = {n_train}')
+    ax.axhline(0, color='red', linestyle='--', linewidth=1, label=f'no gap (value at $N_{{train}}$)')
     ax.set_yscale('symlog', **({} if linthresh is None else {'linthresh': linthresh}))
     if yfmt: ax.yaxis.set_major_formatter(StrMethodFormatter(yfmt))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(N_LABEL)
     ax.set_ylabel(ylabel, color='C0')
     ax.tick_params(axis='y', colors='C0')
     if title: ax.set_title(title)
     if not cvg: return None
     ax2 = ax.twinx()
-    ax2.plot(curve['n'], curve['cvg'], color='C2', alpha=0.7, label='Convergence')
+    ax2.plot(curve['n'], curve['cvg'], color='C2', alpha=0.7, linestyle=':', marker='^', markersize=2,
+             label=CVG_LABEL)
     finite = curve['cvg'].dropna()
     if len(finite) and (finite > 0).all(): ax2.set_yscale('log')
-    ax2.set_ylabel('Convergence', color='C2')
+    ax2.set_ylabel(CVG_LABEL, color='C2')
     ax2.tick_params(axis='y', colors='C2')
     return ax2
+
+def panel_legend(ax, twin=None, **kwargs):
+    "One legend on `ax` naming every line of the panel and of its twin convergence axis."
+    lines = ax.get_lines() + (twin.get_lines() if twin is not None else [])
+    return ax.legend(lines, [l.get_label() for l in lines], **kwargs)
 
 # %% ../nbs/50_plots.ipynb #76bc6442
 @dataclass(frozen=True)
@@ -93,9 +108,11 @@ class GapPanel:
 
 # %% ../nbs/50_plots.ipynb #17508882
 _TEST, _TRAIN = (('split', 'test'),), (('split', 'train'),)
-_CLS = dict(y='top1', where=_TEST)
-_SEG = dict(y='miou', yfmt='{x:.2f}', where=_TEST, linthresh=0.01)
-_LM = dict(y='val_ppl', x='n_forward', higher_is_better=False, cvg='val_cvg_rel')
+_CLS = dict(y='top1', where=_TEST, ylabel='Top-1 gap to $N_{train}$ (% points) ↓')
+_SEG = dict(y='miou', yfmt='{x:.2f}', where=_TEST, linthresh=0.01, ylabel='mIoU gap to $N_{train}$ ↓')
+_LM = dict(y='val_ppl', x='n_forward', higher_is_better=False, cvg='val_cvg_rel',
+           ylabel='Perplexity gap to $N_{train}$ ↓')
+_LOSS_LABEL = 'Loss gap to $N_{train}$ (nats) ↓'
 
 FIG2_PANELS = (
     GapPanel('imagenet', n_train=26, title='ImageNet (Image classification)', **_CLS),
@@ -112,22 +129,22 @@ def _loss_panels(table, n, name, lm=False):
     kw = dict(x='n_forward', cvg_test='test_cvg_rel', cvg_train='train_cvg_rel') if lm else \
          dict(x='f_thres_val', cvg_test='cvg_rel', cvg_train='cvg_rel')
     test = GapPanel(table, 'test_loss' if lm else 'loss', n, kw['x'], False, kw['cvg_test'],
-                    f'{name} - Test set', 'Loss gap ↓', () if lm else _TEST, linthresh=0.01)
+                    f'{name} - Test set', _LOSS_LABEL, () if lm else _TEST, linthresh=0.01)
     train = GapPanel(table, 'train_loss' if lm else 'loss', n, kw['x'], False, kw['cvg_train'],
-                     f'{name} - Train set', 'Loss gap ↓', () if lm else _TRAIN, linthresh=0.01)
+                     f'{name} - Train set', _LOSS_LABEL, () if lm else _TRAIN, linthresh=0.01)
     return test, train
 
 LOSS_PANELS = (*_loss_panels('imagenet', 26, 'ImageNet'), *_loss_panels('wikitext103', 30, 'WikiText-103', lm=True),
                *_loss_panels('demo-digits', None, 'Digits demo'), *_loss_panels('demo-text', None, 'Text demo', lm=True))
 "Loss instead of accuracy/perplexity, test and train split side by side (what the original `cls_valid.py` measured with `--use_loss_as_perf`)."
 
+_TRAIN_CLS = dict(y='top1', where=_TRAIN, ylabel=_CLS['ylabel'])
+_TRAIN_LM = dict(_LM, y='train_ppl', cvg='train_cvg_rel')
 TRAIN_SPLIT_PANELS = (
-    GapPanel('imagenet', n_train=26, title='ImageNet - Train set', y='top1', where=_TRAIN),
-    GapPanel('wikitext103', n_train=30, title='WikiText-103 - Train set', y='train_ppl', x='n_forward',
-             higher_is_better=False, cvg='train_cvg_rel'),
-    GapPanel('demo-digits', title='Digits demo - Train set', y='top1', where=_TRAIN),
-    GapPanel('demo-text', title='Text demo - Train set', y='train_ppl', x='n_forward',
-             higher_is_better=False, cvg='train_cvg_rel'),
+    GapPanel('imagenet', n_train=26, title='ImageNet - Train set', **_TRAIN_CLS),
+    GapPanel('wikitext103', n_train=30, title='WikiText-103 - Train set', **_TRAIN_LM),
+    GapPanel('demo-digits', title='Digits demo - Train set', **_TRAIN_CLS),
+    GapPanel('demo-text', title='Text demo - Train set', **_TRAIN_LM),
 )
 "Fig. 2 on the training split (what the original `cls_valid.py` measured with `--valid_on_train`)."
 
@@ -152,7 +169,7 @@ def resolve_n_train(panel: GapPanel, df: pd.DataFrame, n_train: Mapping | None =
 
 # %% ../nbs/50_plots.ipynb #fb8f824a
 def gap_figure(tables: Mapping, panels: Sequence[GapPanel], n_train: Mapping | None = None,
-               ncols: int = 2, figsize: tuple | None = None, rc: Mapping = PAPER_RC):
+               ncols: int = 2, figsize: tuple | None = None, rc: Mapping = PAPER_RC, legend: bool = True):
     "Draw the `panels` whose table is in `tables` and has rows; returns (figure, {title: (ax, twin_ax)})."
     unknown = sorted(set(tables) - {p.table for p in panels})
     if unknown: raise KeyError(f"tables {unknown} are not used by these panels; their tables are "
@@ -167,13 +184,14 @@ def gap_figure(tables: Mapping, panels: Sequence[GapPanel], n_train: Mapping | N
     nrows = math.ceil(len(todo) / ncols)
     with plt.rc_context(dict(rc)):
         fig, axs = plt.subplots(nrows, ncols, squeeze=False,
-                                figsize=figsize or (6.0, 1.5 * nrows + 0.3))
-        fig.subplots_adjust(hspace=0.8, wspace=0.8)
+                                figsize=figsize or (3.2 * ncols, 2.5 * nrows + 0.3))
+        fig.subplots_adjust(hspace=1.2 if legend else 0.8, wspace=0.9)
         drawn = {}
         for ax, (p, rows) in zip(axs.flat, todo):
             twin = plot_gap_vs_iterations(ax, rows, p.x, p.y, resolve_n_train(p, rows, n_train),
                                           p.higher_is_better, p.cvg, p.title or p.table, p.ylabel, p.yfmt,
                                           p.linthresh)
+            if legend: panel_legend(ax, twin, fontsize=5, loc='upper center', bbox_to_anchor=(0.5, -0.3), ncol=2)
             drawn[p.title or p.table] = (ax, twin)
         for ax in axs.flat[len(todo):]: ax.remove()
     return fig, drawn
@@ -192,11 +210,11 @@ def fig_train_split(tables: Mapping, n_train: Mapping | None = None, **kwargs):
     return gap_figure(tables, TRAIN_SPLIT_PANELS, n_train, **kwargs)
 
 # %% ../nbs/50_plots.ipynb #5afaaaf1
-def save_figure(fig, path, dpi: int = 300) -> Path:
+def save_figure(fig, path, dpi: int = 300, pad_inches: float = 0) -> Path:
     "Save like the original notebooks (tight box, no padding, 300 dpi); the format follows the suffix."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, bbox_inches='tight', pad_inches=0, dpi=dpi)
+    fig.savefig(path, bbox_inches='tight', pad_inches=pad_inches, dpi=dpi)
     return path
 
 # %% ../nbs/50_plots.ipynb #d2134037
@@ -229,22 +247,27 @@ def stability_summary(df: pd.DataFrame, n_train: int = 18, x: str = 'f_thres_val
     return out.rename(columns={x: 'n', 'count': 'n_seeds'})
 
 # %% ../nbs/50_plots.ipynb #c83e4b79
+_METHOD_STYLES = MappingProxyType({'ift': dict(marker='o', linestyle='-'),
+                                    'unrolled': dict(marker='s', linestyle='--', markerfacecolor='none')})
+
 def _errorbars(ax, summary, xcol, methods):
     "One errorbar curve (mean ± std) per method of `summary`, against column `xcol`."
     for m in methods:
         s = summary[summary['method'] == m].sort_values(xcol)
         if len(s):
-            ax.errorbar(s[xcol], s['mean'], yerr=s['std'].fillna(0.0), marker='o', markersize=3, capsize=2,
-                        label=METHOD_LABELS.get(m, m))
+            style = _METHOD_STYLES.get(m, {})
+            ax.errorbar(s[xcol], s['mean'], yerr=s['std'].fillna(0.0), markersize=3, capsize=2, alpha=0.85,
+                        label=METHOD_LABELS.get(m, m), **style)
 
 def plot_stability(ax, df: pd.DataFrame, n_train: int = 18, x: str = 'f_thres_val', y: str = 'top1',
                    methods: Sequence[str] = METHODS, exclude_seeds: Sequence = (),
-                   ylabel: str = 'Top-1 Accuracy') -> pd.DataFrame:
+                   ylabel: str = 'Top-1 accuracy (%)') -> pd.DataFrame:
     "Fig. 5 on `ax`: mean ± std over seeds of `y` vs N+ΔN, one errorbar curve per method; returns the summary."
     summary = stability_summary(df, n_train, x, y, methods, exclude_seeds)
     _errorbars(ax, summary, 'n', methods)
-    ax.axvline(n_train, color='black', linestyle='--', linewidth=1)
+    ax.axvline(n_train, color='black', linestyle='--', linewidth=1, label=f'$N_{{train}}$ = {n_train}')
     ax.set_xlabel(N_LABEL); ax.set_ylabel(ylabel)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend()
     return summary
 
@@ -272,8 +295,10 @@ def plot_stability_gap(ax, df: pd.DataFrame, delta: int = 7, n_trains: Sequence[
     "Mean ± std over seeds of y(N) - y(N + delta) vs the training N, per method; returns the summary."
     summary = stability_gap(df, delta, n_trains, x, y, methods, exclude_seeds)
     _errorbars(ax, summary, 'n_train', methods)
-    ax.axhline(0, color='red', linestyle='--', linewidth=1)
-    ax.set_xlabel('$N$'); ax.set_ylabel(f'Stability gap\n(top-1, $\\Delta N = {delta}$)')
+    ax.axhline(0, color='red', linestyle='--', linewidth=1, label='no gap')
+    ax.set_xlabel('$N_{train}$ (training iterations)')
+    ax.set_ylabel(f'Top-1 drop (% points)\nfrom $N_{{train}}$ to $N_{{train}} + {delta}$')
+    ax.set_xticks(sorted(int(n) for n in summary['n_train'].unique()))      # the training N, on integer ticks
     ax.legend()
     return summary
 
@@ -308,3 +333,109 @@ def stability_table(rows: pd.DataFrame, n_train: Sequence[int] = (18,), delta: i
                             gap=gap['mean'].iloc[0], gap_std=gap['std'].iloc[0]))
     if not out: raise ValueError(f"no method has rows at both N_train and N_train + {delta} for N_train in {list(n_train)}.")
     return pd.DataFrame(out)
+
+# %% ../nbs/50_plots.ipynb #1e7cc966
+def _panel_axes(fig) -> list:
+    "`(axes, panel title)` in panel order, each panel followed by its twin axes (which share its x axis)."
+    twin = lambda a, b: a is not b and a.get_shared_x_axes().joined(a, b)
+    mains = [a for i, a in enumerate(fig.axes) if not any(twin(a, o) for o in fig.axes[:i])]
+    return [(a, m.get_title()) for m in mains for a in [m] + [o for o in fig.axes if twin(m, o)]]
+
+def figure_lines(fig) -> list:
+    "Per axes of `fig` (each panel, then its twin): title, axis labels and scales, every named line with its data."
+    out = []
+    for ax, title in _panel_axes(fig):
+        named = {id(c.lines[0]): c.get_label() for c in ax.containers if getattr(c, 'lines', None) and c.lines[0]}
+        lines = [dict(label=named.get(id(l), l.get_label()), x=np.asarray(l.get_xdata(), float).tolist(),
+                      y=np.asarray(l.get_ydata(), float).tolist()) for l in ax.get_lines()]
+        out.append(dict(title=title, xlabel=ax.get_xlabel(), ylabel=ax.get_ylabel(),
+                        xscale=ax.get_xscale(), yscale=ax.get_yscale(),
+                        lines=[l for l in lines if not l['label'].startswith('_')]))
+    return out
+
+def save_figure_files(fig, stem, dpi: int = 300) -> list:
+    "Write `<stem>.png`, `<stem>.pdf` and `<stem>.json` (the figure's `figure_lines`); returns the three paths."
+    stem = Path(stem)
+    paths = [save_figure(fig, stem.parent / f'{stem.name}{suffix}', dpi, pad_inches=0.05) for suffix in ('.png', '.pdf')]
+    text = json.dumps(figure_lines(fig), indent=1).encode()
+    return paths + [write_atomically(stem.parent / f'{stem.name}.json', lambda fh: fh.write(text))]
+
+# %% ../nbs/50_plots.ipynb #df22d76c
+PAPER_TASKS = MappingProxyType({'paper': ('imagenet', 'cityscapes', 'wikitext103'),
+                                'demo': ('demo-digits', 'demo-shapes', 'demo-text')})
+"The classification, segmentation and language-model tasks of Fig. 2, and the demo tasks that stand in for them."
+
+def results_file(results_dir, task: str, train: bool = False) -> Path:
+    "The results file of `task` in `results_dir` (the train split's with `train`)."
+    return Path(results_dir) / default_results_path(task, train).name
+
+def latest_curves(df: pd.DataFrame, x: str) -> pd.DataFrame:
+    "Per split, the rows evaluated like the split's last row, one per N (the latest)."
+    if not len(df): return df
+    groups = df.groupby('split', sort=False, dropna=False) if 'split' in df.columns else [(None, df)]
+    return pd.concat([curve_rows(rows, rows.iloc[-1], x) for _, rows in groups], ignore_index=True)
+
+def figure_tables(results_dir, tasks: Sequence[str]) -> dict:
+    "`{figure: {task: rows}}` for 'fig2', 'fig6_loss' and 'fig7_train_split' from `results_dir`; missing files left out."
+    cls, seg, lm = tasks
+    def table(task, *train):
+        found = [read_results(f) for f in (results_file(results_dir, task, t) for t in train) if f.is_file()]
+        return latest_curves(pd.concat(found, ignore_index=True), task_curve(task).x) if found else None
+    out = {'fig2': {cls: table(cls, False), seg: table(seg, False), lm: table(lm, False)},
+           'fig6_loss': {cls: table(cls, False, True), lm: table(lm, True)},
+           'fig7_train_split': {cls: table(cls, True), lm: table(lm, True)}}
+    return {name: {t: v for t, v in tables.items() if v is not None} for name, tables in out.items()}
+
+# %% ../nbs/50_plots.ipynb #7cfe4fa2
+def has_curve(path, task: str) -> bool:
+    "Whether the results file `path` holds a curve of `task` (several N, N_train among them)."
+    if not Path(path).is_file(): return False
+    x, df = task_curve(task).x, read_results(path)
+    ns = set(pd.to_numeric(df[df['task'] == task][x]).dropna().astype(int))
+    return len(ns) > 2 and get_task(task).n_train in ns
+
+def demo_results(results_dir='results', *, percent: float = 1.0, text_percent: float = 0.05,
+                 text_train_percent: float = 0.005, n_max_factor: int = 2, device='auto', progress: bool = True) -> list:
+    "Evaluate the demo curves the figures need that `results_dir` lacks; returns the (task, split) pairs evaluated."
+    done = []
+    for task in PAPER_TASKS['demo']:
+        spec = get_task(task)
+        for train in (False,) if spec.kind == 'segmentation' else (False, True):
+            path = results_file(results_dir, task, train)
+            if has_curve(path, task): continue
+            text = text_train_percent if train else text_percent
+            evaluate_task(task, spec.n_train, sweep=f'1:{n_max_factor * spec.n_train}', results=path,
+                          valid_on_train=train, percent=text if spec.kind == 'language_model' else percent,
+                          device=device, progress=progress)
+            done.append((task, 'train' if train else 'test'))
+    return done
+
+# %% ../nbs/50_plots.ipynb #04a41901
+_DRAW = MappingProxyType({'fig2': lambda t: fig2(t, ncols=3), 'fig6_loss': lambda t: fig_loss(t, ncols=2),
+                          'fig7_train_split': lambda t: fig_train_split(t, ncols=2)})
+
+_STABILITY_KEY = ('task', 'method', 'f_thres_train', 'seed', 'f_thres_val')
+
+def paper_figures(results_dir='results', figures_dir=None, *, demo: bool = False, stability_results=None,
+                  stability_n_train: int = 18, delta: int = 7) -> dict:
+    "Draw Fig. 2, 6 (loss), 7 (train split) and 5 from `results_dir`'s files into `figures_dir`: `{name: [png, pdf, json]}`."
+    figures_dir = Path(figures_dir) if figures_dir else Path(results_dir) / 'figures'
+    written = {}
+    for name, tables in figure_tables(results_dir, PAPER_TASKS['demo' if demo else 'paper']).items():
+        if not tables: continue
+        fig, _ = _DRAW[name](tables)
+        written[name] = save_figure_files(fig, figures_dir / name)
+        plt.close(fig)
+    stab = Path(stability_results) if stability_results else Path(results_dir) / 'stability_results.csv'
+    if stab.is_file():
+        df = read_results(stab)
+        df = with_stability_columns(df) if 'opts' in df.columns else df
+        df = df.drop_duplicates([c for c in _STABILITY_KEY if c in df.columns], keep='last')    # re-runs: the latest
+        fig = fig5(df, stability_n_train, delta, figsize=(7, 2))
+        written['fig5_stability'] = save_figure_files(fig, figures_dir / 'fig5_stability')
+        plt.close(fig)
+    if not written:
+        raise FileNotFoundError(f"no results file to draw from in {results_dir} (expected e.g. "
+                                f"{results_file(results_dir, PAPER_TASKS['demo' if demo else 'paper'][0]).name} or "
+                                f"{stab.name}); run the evaluations first, or pass demo=True to 92_figures")
+    return written
