@@ -230,5 +230,6 @@ def curve_rows(df: pd.DataFrame, like: pd.Series | dict, x: str = 'f_thres_val')
     "Rows of `df` evaluated like `like` (same task, split, weights, solver, eps, subset), the latest per N (`x`), sorted by N."
     keys = [k for k in ('task', 'split', 'weights', 'f_solver', 'f_eps', 'percent') if k in df.columns]
     mask = pd.Series(True, index=df.index)
-    for k in keys: mask &= df[k].astype(str) == str(like[k])
+    text = lambda v: '' if pd.isna(v) else str(v)               # an empty cell matches an empty cell
+    for k in keys: mask &= df[k].map(text) == text(like[k])
     return df[mask].drop_duplicates(x, keep='last').sort_values(x).reset_index(drop=True)
