@@ -1,4 +1,4 @@
-"""Peak memory and time of a segmentation forward solve vs N, with the full Broyden memory and with a window (issue 3, §5).
+"""Peak memory and time of a segmentation forward solve vs N, with the full Broyden memory and with a window.
 
 Broyden keeps two state-sized vectors per step, so the memory of a solve grows like 2*N*|z|. `DEQ.F_MEMORY m`
 (`SolveArgs(f_memory=m)` per call) keeps only the last m updates. This script runs the demo segmenter (`shapes/seg_mdeq_SHAPES`,
