@@ -18,7 +18,10 @@
     and of the demo LM (N = 30), compilation included (first run of a fresh model, inductor caches off) and
     excluded, and the largest difference of logits / losses.
 
-    python bench/solvers_and_sweep.py [--repeats 3] [--threads 1] [--lm-percent 0.1] [--skip PART ...]
+    python bench/solvers_and_sweep.py [--repeats 3] [--threads 1] [--lm-percent 0.1] [--skip PART ...] [--wall]
+
+Times are process CPU time unless --wall: with one thread on a machine shared with other jobs, the CPU time of this
+process is what it costs, the wall time also counts the others (with more threads, use --wall on a quiet machine).
 
 To measure another checkout (e.g. the state before a change), run this file with PYTHONPATH pointing at it; the parts
 it cannot run there (no compile_equilibrium) are skipped.
@@ -49,8 +52,12 @@ FIXTURE = Path(__file__).resolve().parent.parent / 'nbs' / 'fixtures' / 'mdeq_cl
 F32 = 4
 
 
+TIMER = [time.perf_counter]   # set once by the command line: process CPU time (default) or wall time
+
+
 def clock(fn):
-    t = time.perf_counter(); out = fn(); return time.perf_counter() - t, out
+    timer = TIMER[0]
+    t = timer(); out = fn(); return timer() - t, out
 
 
 def interleaved(fns: dict, repeats: int) -> dict:
@@ -269,11 +276,16 @@ if __name__ == '__main__':
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--lm-percent', type=float, default=0.1)
     parser.add_argument('--skip', nargs='*', default=[], choices=parts)
+    parser.add_argument('--wall', action='store_true',
+                        help='time with the wall clock instead of the process CPU time (the default: on a shared machine '
+                             'the CPU time of a one-thread run does not count the other processes)')
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if not args.wall: TIMER[0] = time.process_time
     bandwidth = copy_bandwidth(args.repeats)
     print(f"deq_nb from {Path(deq_nb.__file__).parent}; cpu, torch {torch.__version__}, {torch.get_num_threads()} "
-          f"threads, load average {os.getloadavg()[0]:.1f}; copy bandwidth {bandwidth / 1e9:.1f} GB/s")
+          f"threads, load average {os.getloadavg()[0]:.1f}, {'wall' if args.wall else 'process CPU'} time; copy bandwidth "
+          f"{bandwidth / 1e9:.1f} GB/s")
     if 'solvers' not in args.skip or 'torchdeq' not in args.skip:
         f, z0 = bench_solvers(args.repeats, bandwidth) if 'solvers' not in args.skip else tiny_fixed_point_map()
         if 'torchdeq' not in args.skip: bench_torchdeq(f, z0, args.repeats)
