@@ -382,7 +382,7 @@ _register_builtin('fixed_point_iteration', fixed_point_iteration, ('step_size', 
 # %% ../nbs/01_solvers.ipynb #998c3757
 def _dot(a: Tensor, b: Tensor) -> Tensor:
     "Per-sample inner products of two batched tensors, shaped to broadcast against them."
-    flat = (a.reshape(a.shape[0], 1, -1) @ b.reshape(b.shape[0], -1, 1)).view(-1)
+    flat = torch.linalg.vecdot(a.reshape(a.shape[0], -1), b.reshape(b.shape[0], -1))
     return flat.view(-1, *([1] * (a.dim() - 1)))
 
 def _low_rank_product(left: Tensor, right: Tensor, x: Tensor) -> Tensor:
