@@ -5,6 +5,8 @@
 # %% ../nbs/09_deq.ipynb #b4f28041
 from __future__ import annotations
 import dataclasses
+import os
+import shutil
 from dataclasses import dataclass
 from typing import Callable, Optional, Protocol, runtime_checkable
 
@@ -18,7 +20,7 @@ from .solvers import SolverResult, get_solver
 
 # %% auto #0
 __all__ = ['NEUTRAL_SOLVER_OPTIONS', 'MODES', 'read_solver', 'SolveArgs', 'solver_options', 'Equilibrium', 'DEQModel',
-           'EquilibriumModel', 'SequenceModel', 'check_protocol']
+           'compile_equilibrium', 'is_equilibrium_compiled', 'EquilibriumModel', 'SequenceModel', 'check_protocol']
 
 # %% ../nbs/09_deq.ipynb #43895a6e
 def read_solver(value, name: str = 'f_solver') -> str:
@@ -112,6 +114,10 @@ class DEQModel(nn.Module):
         "Whether the model differentiates through the unrolled solver unless a call says otherwise."
         return False
 
+    def equilibrium_module(self) -> nn.Module:
+        "The submodule whose forward is $f$ (what `compile_equilibrium` compiles)."
+        raise NotImplementedError(f"{type(self).__name__} must define equilibrium_module() to have its f compiled")
+
 # %% ../nbs/09_deq.ipynb #b73a8c52
 @patch
 def solver_spec(self: DEQModel, solve: Optional[SolveArgs] = None) -> SolverSpec:
@@ -161,6 +167,28 @@ def equilibrium(self: DEQModel, f: Callable[[Tensor], Tensor], z0: Tensor, *, tr
             z_star = z.detach().requires_grad_()
             sradius = spectral_radius(f(z_star), z_star).detach()
     return Equilibrium(z, out.result, jac_loss, sradius, mode)
+
+# %% ../nbs/09_deq.ipynb #a82f5559
+def _cxx_compiler() -> Optional[str]:
+    "The C++ compiler torch.compile would use on CPU (`CXX`, else c++/g++/clang++ on PATH), or None."
+    names = [os.environ['CXX']] if os.environ.get('CXX') else ['c++', 'g++', 'clang++']
+    return next((path for path in map(shutil.which, names) if path), None)
+
+def compile_equilibrium(model: DEQModel, **options) -> DEQModel:
+    "Compile `model`'s $f$ (`equilibrium_module()`) in place with `torch.compile(**options)`; returns `model`."
+    if not isinstance(model, DEQModel):
+        raise TypeError(f"compile_equilibrium takes a DEQModel, got {type(model).__name__}")
+    module = model.equilibrium_module()
+    devices = {p.device.type for p in module.parameters()}
+    if 'cpu' in devices and _cxx_compiler() is None:
+        raise RuntimeError("compile_equilibrium: torch.compile needs a C++ compiler for a model on the CPU and none was "
+                           "found (set CXX, or install g++ or clang++), or evaluate without compiling f.")
+    module.compile(**options)
+    return model
+
+def is_equilibrium_compiled(model: DEQModel) -> bool:
+    "Whether `compile_equilibrium` compiled `model`'s $f$."
+    return getattr(model.equilibrium_module(), '_compiled_call_impl', None) is not None
 
 # %% ../nbs/09_deq.ipynb #7d197a3c
 @runtime_checkable

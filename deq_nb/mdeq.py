@@ -319,6 +319,11 @@ def pretrain_step_size(self: MDEQNet) -> float:
 @patch
 def unrolled_by_default(self: MDEQNet) -> bool: return bool(self.cfg.TRAIN.ALL_UNROLLED)
 
+@patch
+def equilibrium_module(self: MDEQNet) -> nn.Module:
+    "The multiscale block $f$ (what `deq_nb.deq.compile_equilibrium` compiles)."
+    return self.fullstage
+
 # %% ../nbs/10_mdeq.ipynb #c9dc288b
 @patch
 def check_images(self: MDEQNet, x) -> Tensor:

@@ -382,14 +382,14 @@ _register_builtin('fixed_point_iteration', fixed_point_iteration, ('step_size', 
 # %% ../nbs/01_solvers.ipynb #998c3757
 def _dot(a: Tensor, b: Tensor) -> Tensor:
     "Per-sample inner products of two batched tensors, shaped to broadcast against them."
-    flat = (a.reshape(a.shape[0], 1, -1) @ b.reshape(b.shape[0], -1, 1)).view(-1)
+    flat = torch.linalg.vecdot(a.reshape(a.shape[0], -1), b.reshape(b.shape[0], -1))
     return flat.view(-1, *([1] * (a.dim() - 1)))
 
 def _low_rank_product(left: Tensor, right: Tensor, x: Tensor) -> Tensor:
     "-x + left^T (right x) per sample, with `left`, `right` of shape (B, k, n) and `x` of the state's shape."
-    flat = x.reshape(x.shape[0], -1, 1)
     if left.shape[1] == 0: return -x
-    return torch.baddbmm(flat, left.transpose(1, 2), right @ flat, beta=-1).view_as(x)
+    row = x.reshape(x.shape[0], 1, -1)  # (B, 1, n): both products read `left` and `right` row by row, as stored
+    return torch.baddbmm(row, row @ right.transpose(1, 2), left, beta=-1).view_as(x)
 
 # %% ../nbs/01_solvers.ipynb #9c2d4ee8
 class _LowRankInverse:
@@ -436,14 +436,16 @@ def _secant_update(inverse: _LowRankInverse, dz: Tensor, dg: Tensor, g_new: Tens
     vT, B_dg = inverse.rmatvec(dz), inverse.matvec(dg)
     denom = _dot(vT, dg)
     u = (dz - B_dg) * torch.where(denom != 0, 1 / denom, torch.zeros_like(denom))  # a degenerate step adds nothing
-    B_g = B_dg - direction  # B g_new, before the update
+    # -B' g_new, built negated: -(a - b) = b - a and -(a + b) = -a - b hold exactly in floating point, so this is
+    # bit for bit the negation of B' g_new computed term by term, one pass over the state fewer
+    new_direction = direction - B_dg  # -B g_new, before the update
     dropped = inverse.oldest()
     if dropped is not None:  # the window is full: the oldest term leaves B
         old_u, old_v = (t.view_as(dz) for t in dropped)
-        B_g = B_g - old_u * _dot(old_v, g_new)
-    B_g = B_g + u * _dot(vT, g_new)
+        new_direction = new_direction + old_u * _dot(old_v, g_new)
+    new_direction = new_direction - u * _dot(vT, g_new)
     inverse.push(u.reshape(u.shape[0], 1, -1), vT.reshape(vT.shape[0], 1, -1))
-    return -B_g
+    return new_direction
 
 # %% ../nbs/01_solvers.ipynb #9b338668
 def _original_layout(inverse: _LowRankInverse) -> tuple[Tensor, Tensor]:

@@ -503,6 +503,11 @@ def pretrain_layers(self: DEQTransformerLM, train_step: int) -> int:
     "`n_layer` explicit layers in training, `eval_n_layer` when a model is evaluated before any training step."
     return self.config.eval_n_layer if (not self.training and train_step <= 0) else self.config.n_layer
 
+@patch
+def equilibrium_module(self: DEQTransformerLM) -> nn.Module:
+    "The layer $f$ (what `deq_nb.deq.compile_equilibrium` compiles)."
+    return self.func
+
 # %% ../nbs/11_transformer.ipynb #83a4b166
 @patch
 def empty_memory(self: DEQTransformerLM, bsz: int, like: Tensor) -> LMMemory:
