@@ -19,7 +19,7 @@ from .checkpoint import CHECKPOINT_RULES
 from .core import read_bool, read_float, read_int, read_list, read_steps, resolve_device
 from .distributed import start_processes
 from .results import Schema, append_rows, check_results_file, run_stamp
-from .deq import read_solver
+from .deq import compile_equilibrium, read_solver
 
 # %% auto #0
 __all__ = ['COMMON_PARAMS', 'RUN_COLUMNS', 'Task', 'RunParams', 'read_run_params', 'CurveSpec', 'Setup', 'TaskKind',
@@ -71,6 +71,7 @@ class RunParams:
     tgt_len: Optional[int] = None         # language model: segment length (None: the config's eval_tgt_len)
     mem_len: Optional[int] = None         # language model: memory length (None: the config's)
     skip_nonfinite: bool = False          # images: leave out samples holding NaN/inf (counted in n_nonfinite), not an error
+    compile_f: bool = False               # compile the equilibrium map f with torch.compile (deq_nb.deq.compile_equilibrium)
 
 # %% ../nbs/44_runner.ipynb #c17999ae
 def _optional(read):
@@ -105,7 +106,7 @@ _READERS = dict(
     scales=_optional(lambda v, n: tuple(read_list(v, n, lambda x, m: read_float(x, m, positive=True)))),
     flip=_optional(read_bool), save_predictions=_optional(lambda v, n: Path(v).expanduser()), rules=_optional(_rules),
     tgt_len=_optional(lambda v, n: read_int(v, n, 1)), mem_len=_optional(lambda v, n: read_int(v, n, 0)),
-    skip_nonfinite=read_bool,
+    skip_nonfinite=read_bool, compile_f=read_bool,
 )
 
 # %% ../nbs/44_runner.ipynb #4a514d06
@@ -139,7 +140,7 @@ class Setup:
 
 # %% ../nbs/44_runner.ipynb #000951fa
 COMMON_PARAMS = frozenset({'f_thres', 'sweep', 'data_root', 'weights', 'results', 'valid_on_train', 'f_eps', 'f_solver',
-                           'f_memory', 'percent', 'seed', 'batch_size', 'device', 'opts', 'progress'})
+                           'f_memory', 'percent', 'seed', 'batch_size', 'device', 'opts', 'progress', 'compile_f'})
 "Run parameters every kind takes."
 
 class TaskKind:
@@ -202,6 +203,7 @@ def run_task(task: Task, kind: TaskKind, params: RunParams, *, steps: Optional[S
     setup = kind.setup(task, params)
     data = kind.data(task, setup, params)
     model = kind.model(task, setup, data, params, device)
+    if params.compile_f: compile_equilibrium(model)   # f compiled; the logits agree with the eager f to float rounding
     sweep = bool(params.sweep) or steps is not None
     if steps is None: steps = sorted({*params.sweep, params.f_thres, task.n_train}) if params.sweep else [params.f_thres]
     metrics = kind.evaluate(task, model, data, read_steps(steps, 'steps'), sweep, setup, params)

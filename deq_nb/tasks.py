@@ -306,7 +306,7 @@ def evaluate_task(task: str = 'demo-digits', f_thres: int = 20, *, sweep=(), dat
                   batch_size: Optional[int] = None, device: str = 'auto', opts: Sequence = (), progress: bool = True,
                   scales: Optional[Sequence[float]] = None, flip: Optional[bool] = None, save_predictions=None,
                   rules: Optional[str] = None, tgt_len: Optional[int] = None, mem_len: Optional[int] = None,
-                  skip_nonfinite: bool = False) -> pd.DataFrame:
+                  skip_nonfinite: bool = False, compile_f: bool = False) -> pd.DataFrame:
     "Evaluate `task` at `f_thres` (and, with `sweep`, at every N of it plus N_train in one pass); append one row per N to `results`."
     raw = {k: v for k, v in locals().items() if k != 'task'}     # exactly the run parameters of the signature
     params = read_run_params(**raw)

@@ -23,7 +23,7 @@ from .config import config_path, flatten_config, get_config
 from .core import model_device, progress_bar, read_int, read_torch_file, save_atomically
 from .data.datasets import cls_dataset, subset
 from .data.demo import digits_datasets
-from .deq import SolveArgs
+from .deq import SolveArgs, compile_equilibrium
 from .distributed import (Processes, RankBatches, batch_share, global_batch_norm, processes, reduce_sum,
                                 start_processes, sum_gradients)
 from .evaluate import evaluate_classifier
@@ -391,7 +391,7 @@ def train_with_config(model, train_ds, cfg, objective, *, seed: int = 0, epochs:
                       batch_size: Optional[int] = None, out_dir=None, resume=None, data_order: str = 'seeded',
                       unrolled_eps: Optional[float] = None, valid_every: int = 1, save_at: Sequence[int] = (),
                       num_workers: Optional[int] = None, on_epoch_end: Optional[Callable[[dict], None]] = None,
-                      progress: bool = True, sync_bn: bool = True) -> TrainResult:
+                      progress: bool = True, sync_bn: bool = True, compile_f: bool = False) -> TrainResult:
     "Train an MDEQ on `train_ds` with `objective` as `cfg` says (optimiser, schedule, Jacobian penalty, jitter, clip)."
     epochs = read_int(cfg.TRAIN.END_EPOCH - cfg.TRAIN.BEGIN_EPOCH if epochs is None else epochs, 'epochs', 1)
     if len(train_ds) == 0: raise ValueError("the training data set is empty.")
@@ -401,6 +401,7 @@ def train_with_config(model, train_ds, cfg, objective, *, seed: int = 0, epochs:
     device = model_device(model)
     procs, _ = start_processes(device)
     if procs.world > 1 and sync_bn: global_batch_norm(model)   # BatchNorm statistics of the global batch
+    if compile_f: compile_equilibrium(model)                    # f compiled by torch.compile (off by default)
     loader = training_loader(train_ds, batch_size, cfg.TRAIN.SHUFFLE, generator, procs,
                              num_workers=cfg.WORKERS if num_workers is None else num_workers, pin_memory=device.type == 'cuda')
     optimizer = make_optimizer(model, cfg)
