@@ -38,11 +38,12 @@ class SolveArgs:
     f_memory: Optional[int] = None      # Broyden keeps its last `f_memory` updates (0: all of them)
     unrolled: Optional[bool] = None     # differentiate through the unrolled solver instead of the IFT
     unrolled_eps: Optional[float] = None  # tolerance of the unrolled (differentiable) solve
+    split_batch: Optional[bool] = None  # the batch is shared by several processes (see deq_nb.solvers: split_batch)
 
     def __post_init__(self):
         checks = dict(f_thres=lambda v, n: read_int(v, n, 1), b_thres=lambda v, n: read_int(v, n, 1),
                       f_memory=lambda v, n: read_int(v, n, 0), f_eps=lambda v, n: read_float(v, n, positive=True),
-                      unrolled_eps=lambda v, n: read_float(v, n, positive=True), unrolled=read_bool,
+                      unrolled_eps=lambda v, n: read_float(v, n, positive=True), unrolled=read_bool, split_batch=read_bool,
                       f_solver=read_solver)
         for name, check in checks.items():
             value = getattr(self, name)
@@ -53,7 +54,7 @@ class SolveArgs:
         return dataclasses.replace(self, **changes)
 
 # %% ../nbs/09_deq.ipynb #afebeeb2
-NEUTRAL_SOLVER_OPTIONS = {'step_size': 1.0, 'ls': False, 'memory': 0}
+NEUTRAL_SOLVER_OPTIONS = {'step_size': 1.0, 'ls': False, 'memory': 0, 'split_batch': False}
 "Config solver options and the value at which they change nothing."
 
 def solver_options(solver: str, candidates: dict, threshold: int) -> dict:
@@ -127,6 +128,7 @@ def solver_spec(self: DEQModel, solve: Optional[SolveArgs] = None) -> SolverSpec
                                            b_thres=solve.b_thres, unrolled_eps=solve.unrolled_eps)
     f_options = dict(spec.f_options)
     if solve.f_memory is not None: f_options['memory'] = solve.f_memory
+    if solve.split_batch: f_options['split_batch'] = True
     return spec.replace(f_options=solver_options(spec.f_solver, f_options, spec.f_thres),
                         b_options=solver_options(spec.b_solver, spec.b_options, spec.b_thres))
 

@@ -14,6 +14,7 @@ from torch import Tensor
 from .core import model_device, read_float, read_int, read_steps
 from .data.text import LMOrderedIterator
 from .deq import SequenceModel, SolveArgs
+from .distributed import processes
 from .evaluate import Convergence, ConvergenceMeter, evaluation_loop, evaluation_model, observe_steps
 
 # %% auto #0
@@ -51,10 +52,15 @@ class LMMeter:
                     n_segments=self.n_segments)
 
     def merge(self, other: 'LMMeter') -> 'LMMeter':
-        "Add the segments `other` accounted for (another process's share of the same pass); returns self."
-        for name in ('length', 'n_tokens', 'n_segments', 'loss_sum'):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.conv.merge(other.conv)
+        "Add the other streams of the same segments, which `other` accounted for (another process's share); returns self."
+        if (other.cvg_tol, other.length, other.n_segments) != (self.cvg_tol, self.length, self.n_segments):
+            raise ValueError("cannot merge LM meters of other segments (or another cvg_tol): processes share the "
+                             "segments of a pass, each with some of the streams.")
+        mine, theirs = self.n_tokens / max(self.length, 1), other.n_tokens / max(other.length, 1)   # streams each
+        self.loss_sum = (self.loss_sum * mine + other.loss_sum * theirs) / max(mine + theirs, 1)
+        self.n_tokens += other.n_tokens
+        self.conv.sample_rel += other.conv.sample_rel      # the solves' batch-level statistics are the same on every
+        self.conv.sample_weight += other.conv.sample_weight  # process (split_batch): only the streams' own are added
         return self
 
 # %% ../nbs/43_evaluate_lm.ipynb #e938244b
@@ -96,15 +102,20 @@ def _lm_pass(model, tokens, steps, sweep, memory, batch_size, tgt_len, mem_len, 
              progress, desc) -> dict:
     model = evaluation_model(model, SequenceModel)
     if memory not in MEMORY_MODES: raise ValueError(f"memory must be one of {MEMORY_MODES}, got {memory!r}")
-    percent = read_float(percent, 'percent', positive=True, maximum=1)
-    it = LMOrderedIterator(tokens, read_int(batch_size, 'batch_size', 1), tgt_len or model.config.eval_tgt_len,
-                           model_device(model))
+    percent, procs = read_float(percent, 'percent', positive=True, maximum=1), processes()
+    bsz, solve = read_int(batch_size, 'batch_size', 1), solve or SolveArgs()
+    if bsz % procs.world:
+        raise ValueError(f"batch_size={bsz} streams cannot be shared equally by {procs.world} processes: give a multiple "
+                         f"of {procs.world}.")
+    it = LMOrderedIterator(tokens, bsz, tgt_len or model.config.eval_tgt_len, model_device(model))
     n_seg = max(1, math.ceil(percent * len(it)))
-    update = _LMPass(model, steps, sweep, memory, solve or SolveArgs(), mem_len, train_step)
+    mine = slice(procs.rank * bsz // procs.world, (procs.rank + 1) * bsz // procs.world)   # this process's streams
+    if procs.world > 1: solve = solve.replace(split_batch=True)     # each solve is the solve of all the streams
+    update = _LMPass(model, steps, sweep, memory, solve, mem_len, train_step)
     meters = {n: LMMeter(cvg_tol) for n in steps}
     desc = desc or (f'sweep N={steps[0]}..{steps[-1]}' if sweep else f'eval N={steps[0]}')
-    return evaluation_loop((b for _, b in zip(range(n_seg), it)), meters, update, desc=desc, progress=progress,
-                           total=n_seg)
+    segments = ((d[:, mine], t[:, mine], n) for _, (d, t, n) in zip(range(n_seg), it))
+    return evaluation_loop(segments, meters, update, desc=desc, progress=progress, total=n_seg, split='done')
 
 def evaluate_lm(model, tokens: Tensor, f_thres: int, *, batch_size: int = 16, tgt_len: Optional[int] = None,
                 mem_len: Optional[int] = None, percent: float = 1.0, cvg_tol: float = 1e-3,

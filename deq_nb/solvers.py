@@ -12,6 +12,7 @@ from types import MappingProxyType
 from typing import Callable, Mapping, Optional
 
 import torch
+import torch.distributed as dist
 from torch import Tensor
 
 from .core import few, nonfinite_rows
@@ -222,14 +223,21 @@ def _scaled_norms(t: Tensor) -> Tensor:
     unit = flat / torch.where(scale > 0, scale, torch.ones_like(scale))  # NaN or inf entries give a NaN norm
     return scale[:, 0].double() * unit.norm(dim=1).double()
 
-def _residuals(z: Tensor, gz: Tensor) -> tuple[dict, dict]:
+def _summed(t: Tensor, split_batch: bool) -> Tensor:
+    "`t`, summed over the processes that each hold a part of the batch (`split_batch`)."
+    if split_batch: dist.all_reduce(t)
+    return t
+
+def _residuals(z: Tensor, gz: Tensor, split_batch: bool = False) -> tuple[dict, dict]:
     "Batch-level residuals {'abs', 'rel'} (floats) and per-sample ones ((B,) tensors) of `z`, given gz = f(z) - z."
     with torch.no_grad():
         g_norms, f_norms = _sample_norms(gz), _sample_norms(gz + z)
-        abs_res, f_res = torch.stack([g_norms.square().sum(), f_norms.square().sum()]).sqrt().tolist()  # one sync
+        sums = _summed(torch.stack([g_norms.square().sum(), f_norms.square().sum()]), split_batch)
+        abs_res, f_res = sums.sqrt().tolist()  # one sync
         if not (math.isfinite(abs_res) and math.isfinite(f_res)):  # a square overflowed, or values are not finite
             g64, f64 = _scaled_norms(gz), _scaled_norms(gz + z)
-            abs_res, f_res = _scaled_norms(torch.stack([g64, f64])).tolist()  # the norms of the per-sample norms
+            if split_batch: abs_res, f_res = _summed(torch.stack([g64, f64]).square().sum(1), True).sqrt().tolist()
+            else: abs_res, f_res = _scaled_norms(torch.stack([g64, f64])).tolist()  # the norms of the per-sample norms
             g_norms, f_norms = g64.to(g_norms.dtype), f64.to(f_norms.dtype)
         rel_res = abs_res / (f_res + _REL_GUARD) if math.isfinite(f_res) else math.nan  # never 0 by overflow
         sample_rel = torch.where(torch.isfinite(f_norms), g_norms / (f_norms + _REL_GUARD), math.nan)
@@ -276,8 +284,12 @@ class _BestIterate:
 class Bookkeeper:
     "Traces, best iterate, stopping rules and observer calls of one solve; see the contract above."
     def __init__(self, z0: Tensor, threshold: int, eps: float, stop_mode: str, per_sample: bool,
-                 observer: Optional[Callable], keep_graph: bool):
+                 observer: Optional[Callable], keep_graph: bool, split_batch: bool = False):
         _check_start(z0)
+        if split_batch and not (dist.is_available() and dist.is_initialized()):
+            raise RuntimeError("split_batch=True: the batch is split across processes, but no process group is started "
+                               "(run under torchrun; see deq_nb.distributed).")
+        self.split_batch = split_batch
         self.threshold, self.eps, self.stop_mode = threshold, eps, stop_mode
         self.per_sample, self.observer = per_sample, observer
         self.traces = {'abs': [], 'rel': []}              # batch-level residual after each step
@@ -288,7 +300,7 @@ class Bookkeeper:
 
     def record(self, step: int, z: Tensor, gz: Tensor) -> Optional[str]:
         "Account for iterate `z` (with residual `gz` = f(z) - z) made by step `step`; return why to stop, or None."
-        current, sample = _residuals(z, gz)
+        current, sample = _residuals(z, gz, self.split_batch)
         finite = math.isfinite(current['abs']) and math.isfinite(current['rel'])
         self.best.update(step, z, sample, improved=finite and current[self.stop_mode] < self.lowest[self.stop_mode])
         for mode in ('abs', 'rel'):
@@ -348,6 +360,11 @@ def _armijo_step(phi: Callable, phi0: float, c1: float = 1e-4, s_min: float = 1e
 # %% ../nbs/01_solvers.ipynb #38481690
 def _squared(x: float) -> float: return x * x  # as x ** 2, but inf on overflow instead of an OverflowError
 
+def _no_line_search(split_batch: bool, ls: bool) -> bool:
+    "`split_batch`, once it is known not to meet the line search (whose batch-level norms are not summed over processes)."
+    if split_batch and ls: raise ValueError("ls=True cannot run on a batch split across processes (split_batch=True).")
+    return split_batch
+
 def take_step(z: Tensor, gz: Tensor, direction: Tensor, g: CountedResidual, ls: bool) -> tuple[Tensor, Tensor]:
     "Move from `z` (residual `gz`) along `direction`, fully or by Armijo line search (`ls`); return (z_new, g(z_new))."
     if not ls:
@@ -365,10 +382,12 @@ def take_step(z: Tensor, gz: Tensor, direction: Tensor, g: CountedResidual, ls: 
 # %% ../nbs/01_solvers.ipynb #932f5c62
 def fixed_point_iteration(f: Callable, z0: Tensor, threshold: int, eps: float = 1e-3,
                           stop_mode: str = 'rel', step_size: float = 1.0, ls: bool = False,
-                          per_sample: bool = False, observer: Optional[Callable] = None) -> SolverResult:
+                          per_sample: bool = False, observer: Optional[Callable] = None,
+                          split_batch: bool = False) -> SolverResult:
     "Damped fixed-point iteration z <- z + step_size * (f(z) - z), at most `threshold` steps."
     g = CountedResidual(f)
-    book = Bookkeeper(z0, threshold, eps, stop_mode, per_sample, observer, keep_graph=False)
+    book = Bookkeeper(z0, threshold, eps, stop_mode, per_sample, observer, keep_graph=False,
+                      split_batch=_no_line_search(split_batch, ls))
     with torch.no_grad():
         z, gz = z0, g(z0)
         for step in range(1, threshold + 1):
@@ -376,7 +395,7 @@ def fixed_point_iteration(f: Callable, z0: Tensor, threshold: int, eps: float = 
             if book.record(step, z, gz): break
     return book.result(g.calls)
 
-_register_builtin('fixed_point_iteration', fixed_point_iteration, ('step_size', 'ls'),
+_register_builtin('fixed_point_iteration', fixed_point_iteration, ('step_size', 'ls', 'split_batch'),
                   "Damped fixed-point (Picard) iteration z <- z + step_size * (f(z) - z).")
 
 # %% ../nbs/01_solvers.ipynb #998c3757
@@ -492,11 +511,12 @@ def _check_broyden_memory(like: Tensor, slots: int, window: bool):
 # %% ../nbs/01_solvers.ipynb #1cead04a
 def broyden(f: Callable, z0: Tensor, threshold: int, eps: float = 1e-3, stop_mode: str = 'rel',
             ls: bool = False, memory: Optional[int] = None, differentiable: bool = False,
-            per_sample: bool = False, observer: Optional[Callable] = None) -> SolverResult:
+            per_sample: bool = False, observer: Optional[Callable] = None, split_batch: bool = False) -> SolverResult:
     "Broyden's method for `z = f(z)` from `z0` with at most `threshold` steps."
     _check_broyden_memory(z0, memory or threshold, window=bool(memory))  # before anything is allocated
     g = CountedResidual(f)
-    book = Bookkeeper(z0, threshold, eps, stop_mode, per_sample, observer, keep_graph=differentiable)
+    book = Bookkeeper(z0, threshold, eps, stop_mode, per_sample, observer, keep_graph=differentiable,
+                      split_batch=_no_line_search(split_batch, ls))
     with torch.set_grad_enabled(differentiable and torch.is_grad_enabled()):
         inverse = _LowRankInverse(z0, memory or threshold, differentiable)
         z, gz = z0, g(z0)
@@ -516,7 +536,7 @@ def backprop_broyden(f: Callable, z0: Tensor, threshold: int, eps: float = 1e-3,
     "Broyden's method with autograd through every step: `broyden(..., differentiable=True)`."
     return broyden(f, z0, threshold, eps, stop_mode, ls, memory, True, per_sample, observer)
 
-_register_builtin('broyden', broyden, ('ls', 'memory'), "Broyden's good method, limited memory, optional line search.")
+_register_builtin('broyden', broyden, ('ls', 'memory', 'split_batch'), "Broyden's good method, limited memory, optional line search.")
 _register_builtin('backprop_broyden', backprop_broyden, ('ls', 'memory'),
                   "Broyden's method differentiable end to end (unrolled training).")
 
@@ -543,11 +563,11 @@ def _mixing_weights(G: Tensor, lam: float) -> Tensor:
 # %% ../nbs/01_solvers.ipynb #eb6ed907
 def anderson(f: Callable, z0: Tensor, threshold: int, eps: float = 1e-3, stop_mode: str = 'rel',
              m: int = 6, lam: float = 1e-4, beta: float = 1.0, per_sample: bool = False,
-             observer: Optional[Callable] = None) -> SolverResult:
+             observer: Optional[Callable] = None, split_batch: bool = False) -> SolverResult:
     "Anderson acceleration with a history of `m` iterates, at most `threshold` steps."
     if m < 1: raise ValueError(f"anderson: m must be >= 1, got {m}")
     g = CountedResidual(f)
-    book = Bookkeeper(z0, threshold, eps, stop_mode, per_sample, observer, keep_graph=False)
+    book = Bookkeeper(z0, threshold, eps, stop_mode, per_sample, observer, keep_graph=False, split_batch=split_batch)
     batch = z0.shape[0]
     with torch.no_grad():
         X = z0.new_zeros(batch, m, z0[0].numel())
@@ -565,5 +585,5 @@ def anderson(f: Callable, z0: Tensor, threshold: int, eps: float = 1e-3, stop_mo
             if book.record(step, z, gz): break
     return book.result(g.calls)
 
-_register_builtin('anderson', anderson, ('m', 'lam', 'beta'),
+_register_builtin('anderson', anderson, ('m', 'lam', 'beta', 'split_batch'),
                   "Anderson acceleration (type II) with a history of m iterates.")

@@ -27,8 +27,6 @@ from .data.vision import cityscapes_prediction_image
 from .deq import SolveArgs
 from .evaluate import evaluate_classifier, sweep_classifier
 from .evaluate_lm import evaluate_lm, sweep_lm
-from .distributed import one_process
-from .train_lm import LM_SPLIT
 from .evaluate_seg import SegInference, evaluate_segmenter, sweep_segmenter
 from .mdeq import MDEQClsNet, MDEQSegNet
 from .results import CLS_VALID, SEG_TEST, TRANSFORMER, format_opts
@@ -175,7 +173,6 @@ class LanguageModelKind(TaskKind):
                           'n_samples', 'seconds', 'device'))
 
     def setup(self, task, params) -> Setup:
-        one_process('language-model evaluation', LM_SPLIT)
         unknown = [str(n) for n in params.opts[::2] if str(n) not in config_fields()]
         if unknown: raise ValueError(f"unknown DEQTransformerConfig field(s) {unknown} in opts; known: {config_fields()}")
         return Setup(None, list(params.opts), params.f_solver or '', params.f_eps, '', params.batch_size or 16)

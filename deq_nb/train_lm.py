@@ -116,9 +116,9 @@ class LanguageModelObjective:
     def load_state(self, state): self.mems = LMMemory(state['z'], state['u']) if state else None
 
 # %% ../nbs/32_train_lm.ipynb #ebca20bf
-LM_SPLIT = ("its streams would have to be split between the processes, and the solver, which treats the streams of a "
-            "segment as one system, would then solve other systems than one process does.")
-"Why a language model is evaluated and trained in one process (for now)."
+LM_SPLIT = ("its streams are not yet shared between processes in training (the evaluation shares them: "
+            "deq_nb.evaluate_lm).")
+"Why a language model is trained in one process (for now)."
 
 def train_language_model(model: DEQTransformerLM, corpus: Corpus, cfg: LMTrainConfig, *, seed: int = 0,
                          valid_percent: float = 1.0, device=None, out_dir=None, resume=None,
