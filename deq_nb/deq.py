@@ -128,9 +128,10 @@ def solver_spec(self: DEQModel, solve: Optional[SolveArgs] = None) -> SolverSpec
                                            b_thres=solve.b_thres, unrolled_eps=solve.unrolled_eps)
     f_options = dict(spec.f_options)
     if solve.f_memory is not None: f_options['memory'] = solve.f_memory
-    if solve.split_batch: f_options['split_batch'] = True
+    b_options = dict(spec.b_options)
+    if solve.split_batch: f_options['split_batch'] = b_options['split_batch'] = True   # forward and IFT backward
     return spec.replace(f_options=solver_options(spec.f_solver, f_options, spec.f_thres),
-                        b_options=solver_options(spec.b_solver, spec.b_options, spec.b_thres))
+                        b_options=solver_options(spec.b_solver, b_options, spec.b_thres))
 
 @patch
 def is_deq_mode(self: DEQModel, train_step: int = -1) -> bool:

@@ -22,8 +22,8 @@ from torch.utils.data import DataLoader, Sampler
 from .core import read_int, resolve_device
 
 # %% auto #0
-__all__ = ['TORCHRUN_VARIABLES', 'Processes', 'processes', 'torchrun_env', 'process_device', 'start_processes', 'one_process',
-           'rank_batches', 'gather', 'reduce_sum', 'RankBatches', 'batch_share', 'sum_gradients', 'GlobalBatchNorm',
+__all__ = ['TORCHRUN_VARIABLES', 'Processes', 'processes', 'torchrun_env', 'process_device', 'start_processes', 'rank_batches',
+           'gather', 'reduce_sum', 'RankBatches', 'batch_share', 'sum_gradients', 'GlobalBatchNorm',
            'global_batch_norm', 'torchrun_command', 'run_torchrun']
 
 # %% ../nbs/06_distributed.ipynb #10a62834
@@ -89,13 +89,6 @@ def start_processes(device: str | torch.device = 'auto') -> tuple[Processes, tor
 
 def _leave():
     if dist.is_initialized(): dist.destroy_process_group()
-
-# %% ../nbs/06_distributed.ipynb #f5e67b21
-def one_process(what: str, why: str, procs: Optional[Processes] = None):
-    "Refuse to run `what` on several processes, saying `why`."
-    procs = procs or processes()
-    if procs.world > 1:
-        raise NotImplementedError(f"{what} runs in one process ({procs.world} were started): {why} Run it without torchrun.")
 
 # %% ../nbs/06_distributed.ipynb #7643171e
 def rank_batches(loader: DataLoader, procs: Processes) -> tuple[DataLoader, list]:

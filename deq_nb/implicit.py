@@ -112,7 +112,8 @@ def _pretrain(f, z0, n_layers, step_size, training, compute_jac_loss, jac_vecs) 
     return ImplicitOutput(z, None, jac_loss)
 
 def _unrolled(f, z0, spec, observer) -> ImplicitOutput:
-    result = solve(f, z0, 'backprop_broyden', spec.f_thres, spec.unrolled_eps, spec.stop_mode, observer=observer)
+    split = {'split_batch': True} if spec.f_options.get('split_batch') else {}   # a batch shared by several processes
+    result = solve(f, z0, 'backprop_broyden', spec.f_thres, spec.unrolled_eps, spec.stop_mode, observer=observer, **split)
     return ImplicitOutput(f(result.z), result, None)
 
 # %% ../nbs/02_implicit.ipynb #dd7404a3

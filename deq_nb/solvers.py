@@ -532,12 +532,12 @@ def broyden(f: Callable, z0: Tensor, threshold: int, eps: float = 1e-3, stop_mod
 
 def backprop_broyden(f: Callable, z0: Tensor, threshold: int, eps: float = 1e-3, stop_mode: str = 'rel',
                      ls: bool = False, memory: Optional[int] = None, per_sample: bool = False,
-                     observer: Optional[Callable] = None) -> SolverResult:
+                     observer: Optional[Callable] = None, split_batch: bool = False) -> SolverResult:
     "Broyden's method with autograd through every step: `broyden(..., differentiable=True)`."
-    return broyden(f, z0, threshold, eps, stop_mode, ls, memory, True, per_sample, observer)
+    return broyden(f, z0, threshold, eps, stop_mode, ls, memory, True, per_sample, observer, split_batch)
 
 _register_builtin('broyden', broyden, ('ls', 'memory', 'split_batch'), "Broyden's good method, limited memory, optional line search.")
-_register_builtin('backprop_broyden', backprop_broyden, ('ls', 'memory'),
+_register_builtin('backprop_broyden', backprop_broyden, ('ls', 'memory', 'split_batch'),
                   "Broyden's method differentiable end to end (unrolled training).")
 
 # %% ../nbs/01_solvers.ipynb #5c69442c

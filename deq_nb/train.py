@@ -4,6 +4,7 @@
 
 # %% ../nbs/30_train.ipynb #fc520041
 from __future__ import annotations
+import dataclasses
 import math
 import random
 import time
@@ -271,10 +272,10 @@ def _train_round(model, feed, objective, optimizer, scheduler, plan, rng, rnd, r
                 **objective.record(loss_sum / weight_sum, counts))
 
 # %% ../nbs/30_train.ipynb #9d2324c5
-def _save(out_dir, seed, rnd, model, optimizer, scheduler, rng, feed, objective, result, settings, save_at):
+def _save(out_dir, seed, rnd, model, optimizer, scheduler, rng, feed, objective_state, result, settings, save_at):
     state = dict(epoch=rnd + 1, model=type(model).__name__, state_dict=model.state_dict(), optimizer=optimizer.state_dict(),
                  lr_scheduler=None if scheduler is None else scheduler.state_dict(), train_global_steps=result.steps,
-                 rng=rng_state(rng), feed=feed.state(), objective=getattr(objective, 'state', dict)(),
+                 rng=rng_state(rng), feed=feed.state(), objective=objective_state,
                  history=result.history, valid=result.valid, seconds=result.seconds, settings=settings,
                  deq_nb_version=deq_nb.__version__)
     save_atomically(state, checkpoint_path(out_dir, seed))
@@ -304,12 +305,15 @@ def fit(model, feed, objective, optimizer, plan: StepPlan, *, scheduler=None, pe
     rng, result, start = random.Random(seed), TrainResult(), 0
     source = resume_file(resume, out_dir, seed)
     if source is not None: start = _restore(source, model, optimizer, scheduler, rng, feed, objective, settings, result)
-    main = processes().main                    # several processes: rank 0 draws progress and writes the files
+    procs = processes()
+    main = procs.main                          # several processes: rank 0 draws progress and writes the files
+    # several processes: each solve of a step decides over the global batch (split_batch); validation splits its own way
+    step_plan = plan if procs.world == 1 else dataclasses.replace(plan, solve=plan.solve.replace(split_batch=True))
     bar = progress_bar(feed.rounds * feed.steps_per_round, f'train seed {seed}', progress and main)
     bar.update(result.steps)
     started, earlier = time.perf_counter(), result.seconds
     for rnd in range(start, feed.rounds):
-        record = _train_round(model, feed, objective, optimizer, scheduler if per_step_scheduler else None, plan, rng,
+        record = _train_round(model, feed, objective, optimizer, scheduler if per_step_scheduler else None, step_plan, rng,
                               rnd, result, bar)
         if scheduler is not None and not per_step_scheduler: scheduler.step()
         last = rnd + 1 == feed.rounds or (plan.max_steps is not None and result.steps >= plan.max_steps)
@@ -318,8 +322,9 @@ def fit(model, feed, objective, optimizer, plan: StepPlan, *, scheduler=None, pe
             if metrics: result.valid, record = metrics, {**record, **objective.valid_columns(metrics)}
         result.history.append(record)
         result.seconds = earlier + time.perf_counter() - started
-        if out_dir is not None and main:
-            _save(out_dir, seed, rnd, model, optimizer, scheduler, rng, feed, objective, result, settings, save_at)
+        if out_dir is not None:
+            shared = getattr(objective, 'state', dict)()    # every process: a state shared by them is gathered
+            if main: _save(out_dir, seed, rnd, model, optimizer, scheduler, rng, feed, shared, result, settings, save_at)
         if on_round_end is not None: on_round_end(record)
         if last: break
     bar.close()

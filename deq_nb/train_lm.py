@@ -13,7 +13,7 @@ from typing import Callable, Optional
 import torch
 
 from .core import model_device, save_atomically
-from .distributed import one_process, start_processes
+from .distributed import gather, start_processes
 from .data.text import Corpus, LMOrderedIterator, demo_text_corpus, demo_text_reference
 from .deq import SolveArgs
 from .evaluate_lm import evaluate_lm
@@ -21,7 +21,7 @@ from .train import JacobianSchedule, NJitter, StepLoss, StepPlan, TrainResult, f
 from .transformer import DEQTransformerConfig, DEQTransformerLM, LMMemory
 
 # %% auto #0
-__all__ = ['LM_SPLIT', 'DEMO_TEXT_TRAIN', 'LMTrainConfig', 'lm_learning_rate', 'lm_step_plan', 'StepFunctionLR', 'StreamFeed',
+__all__ = ['DEMO_TEXT_TRAIN', 'LMTrainConfig', 'lm_learning_rate', 'lm_step_plan', 'StepFunctionLR', 'StreamFeed',
            'LanguageModelObjective', 'train_language_model', 'demo_text_config', 'train_demo_text']
 
 # %% ../nbs/32_train_lm.ipynb #a9430da4
@@ -73,8 +73,8 @@ class StepFunctionLR(torch.optim.lr_scheduler.LRScheduler):
 # %% ../nbs/32_train_lm.ipynb #a95bf2e4
 class StreamFeed:
     "Rounds of `steps_per_round` consecutive segments of an ordered stream, pass after pass."
-    def __init__(self, segments: LMOrderedIterator, max_steps: int, steps_per_round: int):
-        self.segments, self.steps_per_round = segments, steps_per_round
+    def __init__(self, segments: LMOrderedIterator, max_steps: int, steps_per_round: int, streams: slice = slice(None)):
+        self.segments, self.steps_per_round, self.streams = segments, steps_per_round, streams   # streams: this process's
         self.rounds, self.position = math.ceil(max_steps / steps_per_round), 0
 
     def batches(self, round: int):
@@ -82,7 +82,7 @@ class StreamFeed:
             if self.position >= len(self.segments): self.position = 0
             data, target, _ = self.segments[self.position]
             self.position += 1
-            yield data, target, self.position == 1          # the first segment of a pass: no memory
+            yield data[:, self.streams], target[:, self.streams], self.position == 1   # first of a pass: no memory
 
     def state(self) -> dict: return {'position': self.position}
     def load_state(self, state): self.position = int(state['position'])
@@ -90,8 +90,9 @@ class StreamFeed:
 # %% ../nbs/32_train_lm.ipynb #0e84af6d
 class LanguageModelObjective:
     "Mean per-token NLL with the memory carried across segments; validation with `evaluate_lm`."
-    def __init__(self, valid_tokens=None, eval_batch_size: int = 16, valid_percent: float = 1.0):
+    def __init__(self, valid_tokens=None, eval_batch_size: int = 16, valid_percent: float = 1.0, streams: slice = slice(None)):
         self.valid_tokens, self.eval_batch_size, self.valid_percent, self.mems = valid_tokens, eval_batch_size, valid_percent, None
+        self.streams = streams                             # this process's streams (several processes share them)
 
     def loss(self, model, batch, *, train_step, solve, compute_jac_loss) -> StepLoss:
         data, target, fresh = batch
@@ -112,27 +113,33 @@ class LanguageModelObjective:
 
     def valid_columns(self, m): return dict(valid_loss=m['loss'], valid_ppl=m['ppl'], valid_cvg_rel=m['cvg_rel'])
 
-    def state(self) -> dict: return {} if self.mems is None else {'z': self.mems.z, 'u': self.mems.u}
-    def load_state(self, state): self.mems = LMMemory(state['z'], state['u']) if state else None
+    def state(self) -> dict:
+        "The memory of every stream (several processes: gathered from all of them, in stream order)."
+        parts = gather(None if self.mems is None else (self.mems.z.cpu(), self.mems.u.cpu()))
+        if parts[0] is None: return {}
+        return {'z': torch.cat([p[0] for p in parts]), 'u': torch.cat([p[1] for p in parts])}
+
+    def load_state(self, state):
+        "Take this process's streams of a saved memory."
+        self.mems = LMMemory(state['z'][self.streams], state['u'][self.streams]) if state else None
 
 # %% ../nbs/32_train_lm.ipynb #ebca20bf
-LM_SPLIT = ("its streams are not yet shared between processes in training (the evaluation shares them: "
-            "deq_nb.evaluate_lm).")
-"Why a language model is trained in one process (for now)."
-
 def train_language_model(model: DEQTransformerLM, corpus: Corpus, cfg: LMTrainConfig, *, seed: int = 0,
                          valid_percent: float = 1.0, device=None, out_dir=None, resume=None,
                          on_round_end: Optional[Callable[[dict], None]] = None, progress: bool = True) -> TrainResult:
     "Train `model` on `corpus.train` as `cfg` says (memory carried across segments); validate on `corpus.valid`."
     procs, dev = start_processes(device if device is not None else model_device(model))
-    one_process('language-model training', LM_SPLIT, procs)
+    if cfg.batch_size % procs.world:
+        raise ValueError(f"batch_size={cfg.batch_size} streams cannot be shared equally by {procs.world} processes: "
+                         f"give a multiple of {procs.world}.")
+    streams = slice(procs.rank * cfg.batch_size // procs.world, (procs.rank + 1) * cfg.batch_size // procs.world)
     seed_everything(seed)
     model.to(dev)
     segments = LMOrderedIterator(corpus.train, cfg.batch_size, model.config.tgt_len, model_device(model))
-    feed = StreamFeed(segments, cfg.max_step, cfg.eval_interval or cfg.max_step)
+    feed = StreamFeed(segments, cfg.max_step, cfg.eval_interval or cfg.max_step, streams)
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
     scheduler = StepFunctionLR(optimizer, lambda k: lm_learning_rate(k + 1, cfg))
-    objective = LanguageModelObjective(corpus.valid, cfg.eval_batch_size, valid_percent)
+    objective = LanguageModelObjective(corpus.valid, cfg.eval_batch_size, valid_percent, streams)
     settings = dict(seed=seed, train=dataclasses.asdict(cfg), model=model.config.to_dict(), n_tokens=corpus.train.numel(),
                     valid_percent=valid_percent)
     result = fit(model, feed, objective, optimizer, lm_step_plan(cfg, model.config), scheduler=scheduler, seed=seed,
