@@ -23,7 +23,7 @@ from .core import read_int, resolve_device
 
 # %% auto #0
 __all__ = ['TORCHRUN_VARIABLES', 'Processes', 'processes', 'torchrun_env', 'process_device', 'start_processes', 'rank_batches',
-           'gather', 'reduce_sum', 'RankBatches', 'batch_share', 'sum_gradients', 'GlobalBatchNorm',
+           'rank_streams', 'gather', 'reduce_sum', 'RankBatches', 'batch_share', 'sum_gradients', 'GlobalBatchNorm',
            'global_batch_norm', 'torchrun_command', 'run_torchrun']
 
 # %% ../nbs/06_distributed.ipynb #10a62834
@@ -105,6 +105,15 @@ def rank_batches(loader: DataLoader, procs: Processes) -> tuple[DataLoader, list
                      collate_fn=loader.collate_fn, pin_memory=loader.pin_memory, worker_init_fn=loader.worker_init_fn,
                      persistent_workers=loader.persistent_workers)
     return sub, [starts[i] for i in mine]
+
+# %% ../nbs/06_distributed.ipynb #70aa9a2e
+def rank_streams(n_streams: int, procs: Optional[Processes] = None) -> slice:
+    "This process's equal share of `n_streams` parallel streams (all of them alone); an error unless they divide evenly."
+    procs, n = procs or processes(), read_int(n_streams, 'batch_size', 1)
+    if n % procs.world:
+        raise ValueError(f"batch_size={n} streams cannot be shared equally by {procs.world} processes: give a multiple "
+                         f"of {procs.world}.")
+    return slice(procs.rank * n // procs.world, (procs.rank + 1) * n // procs.world)
 
 # %% ../nbs/06_distributed.ipynb #58f15f95
 def gather(obj: Any, procs: Optional[Processes] = None) -> list:

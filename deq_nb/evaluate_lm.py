@@ -14,7 +14,7 @@ from torch import Tensor
 from .core import model_device, read_float, read_int, read_steps
 from .data.text import LMOrderedIterator
 from .deq import SequenceModel, SolveArgs
-from .distributed import processes
+from .distributed import processes, rank_streams
 from .evaluate import Convergence, ConvergenceMeter, evaluation_loop, evaluation_model, observe_steps
 
 # %% auto #0
@@ -104,12 +104,9 @@ def _lm_pass(model, tokens, steps, sweep, memory, batch_size, tgt_len, mem_len, 
     if memory not in MEMORY_MODES: raise ValueError(f"memory must be one of {MEMORY_MODES}, got {memory!r}")
     percent, procs = read_float(percent, 'percent', positive=True, maximum=1), processes()
     bsz, solve = read_int(batch_size, 'batch_size', 1), solve or SolveArgs()
-    if bsz % procs.world:
-        raise ValueError(f"batch_size={bsz} streams cannot be shared equally by {procs.world} processes: give a multiple "
-                         f"of {procs.world}.")
+    mine = rank_streams(bsz, procs)                                  # this process's streams
     it = LMOrderedIterator(tokens, bsz, tgt_len or model.config.eval_tgt_len, model_device(model))
     n_seg = max(1, math.ceil(percent * len(it)))
-    mine = slice(procs.rank * bsz // procs.world, (procs.rank + 1) * bsz // procs.world)   # this process's streams
     if procs.world > 1: solve = solve.replace(split_batch=True)     # each solve is the solve of all the streams
     update = _LMPass(model, steps, sweep, memory, solve, mem_len, train_step)
     meters = {n: LMMeter(cvg_tol) for n in steps}

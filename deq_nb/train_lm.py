@@ -13,7 +13,7 @@ from typing import Callable, Optional
 import torch
 
 from .core import model_device, save_atomically
-from .distributed import gather, start_processes
+from .distributed import gather, rank_streams, start_processes
 from .data.text import Corpus, LMOrderedIterator, demo_text_corpus, demo_text_reference
 from .deq import SolveArgs
 from .evaluate_lm import evaluate_lm
@@ -96,7 +96,8 @@ class LanguageModelObjective:
 
     def loss(self, model, batch, *, train_step, solve, compute_jac_loss) -> StepLoss:
         data, target, fresh = batch
-        out = model(data, target, None if fresh else self.mems, train_step=train_step, solve=solve,
+        mems = None if fresh or self.mems is None else self.mems.to(data.device)   # a resumed memory is read on the CPU
+        out = model(data, target, mems, train_step=train_step, solve=solve,
                     compute_jac_loss=compute_jac_loss)
         self.mems = out.mems
         return StepLoss(out.loss.float().mean(), out.jac_loss, 1.0, {'deq': int(model.is_deq_mode(train_step)), 'steps': 1})
@@ -129,10 +130,7 @@ def train_language_model(model: DEQTransformerLM, corpus: Corpus, cfg: LMTrainCo
                          on_round_end: Optional[Callable[[dict], None]] = None, progress: bool = True) -> TrainResult:
     "Train `model` on `corpus.train` as `cfg` says (memory carried across segments); validate on `corpus.valid`."
     procs, dev = start_processes(device if device is not None else model_device(model))
-    if cfg.batch_size % procs.world:
-        raise ValueError(f"batch_size={cfg.batch_size} streams cannot be shared equally by {procs.world} processes: "
-                         f"give a multiple of {procs.world}.")
-    streams = slice(procs.rank * cfg.batch_size // procs.world, (procs.rank + 1) * cfg.batch_size // procs.world)
+    streams = rank_streams(cfg.batch_size, procs)       # this process's streams (all of them alone)
     seed_everything(seed)
     model.to(dev)
     segments = LMOrderedIterator(corpus.train, cfg.batch_size, model.config.tgt_len, model_device(model))
