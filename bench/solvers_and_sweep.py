@@ -2,11 +2,18 @@
 
 (0) the machine: copy bandwidth of a plain tensor copy (bytes read + written per second), load average;
 (a) MDEQ-TINY (fixture weights, batch 32 of random CIFAR-sized images), N = 18, for Broyden (full memory), Broyden with
-    a window of 5 updates and Anderson (m = 6): the solve divided by its f evaluations alone, and the solver's own
-    cost per step ((solve - f evaluations) / steps) divided by the traffic floor: the time the copy bandwidth needs
-    to read the solver's history once per pass. Broyden makes four passes over its low-rank memory per step (U and V
-    in `x^T B` and in `B x`) at rank min(step - 1, window); Anderson two passes over its two histories (the Gram
-    matrix and the mixing) of min(step, m) columns. Goals: solve <= 1.15 x f, own cost <= 3 x floor;
+    a window of 5 updates and Anderson (m = 6): the solve divided by its f evaluations alone (f evaluated on the very
+    states the solve evaluated it on), and the solver's own cost per step ((solve - f evaluations) / steps) divided by
+    the traffic floor: the time the copy bandwidth needs to read the solver's history once per pass. Broyden makes four
+    passes over its low-rank memory per step (U and V in `x^T B` and in `B x`) at rank min(step - 1, window); Anderson
+    one pass over each of its two histories (the residuals for the Gram matrix, the images f(z) for the mixing) of
+    min(step, m) columns. Goals: solve <= 1.15 x f, own cost <= 3 x floor. Printed beside them: the ratio the floor
+    itself allows (f + steps x floor) / f, the own cost measured inside the solve (its time less the time spent in
+    its own calls of f), which does not depend on a second measurement of f, and the minor page faults of f inside the
+    solve and alone. f allocates its activations afresh at every call; when glibc has handed freed memory back to the
+    kernel in between, every page of them faults again, and f runs slower inside a solve than alone. Run this script
+    with MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=2147483648 (glibc keeps freed memory) to see the
+    difference;
 (b) deq_nb's Broyden / torchdeq 0.1.0's Broyden on the same f and N (`pip install torchdeq==0.1.0`);
 (c) the exact language-model sweep N = 1..60 (demo DEQ-Transformer, demo corpus validation split, `--lm-percent` of
     its segments) divided by one evaluation at N = 60, beside the bound its f evaluations give: the f evaluations of
@@ -28,7 +35,7 @@ it cannot run there (no compile_equilibrium) are skipped.
 """
 import os
 os.environ.setdefault('TORCHINDUCTOR_FORCE_DISABLE_CACHES', '1')  # compile time measured, not read from a cache
-import argparse, copy, time
+import argparse, copy, math, resource, time
 from pathlib import Path
 
 import torch
@@ -70,6 +77,9 @@ def interleaved(fns: dict, repeats: int) -> dict:
     return best
 
 
+def minor_faults() -> int: return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
 def copy_bandwidth(repeats: int, n: int = 2 ** 25) -> float:
     "Bytes per second (read + write) of a plain copy of a 128 MiB float32 tensor."
     src, dst = torch.randn(n), torch.empty(n)
@@ -101,7 +111,7 @@ def tiny_fixed_point_map(batch=32):
 def history_floor_bytes(solver: str, n: int, steps: int, window: int, state_bytes: int) -> float:
     "Bytes of solver history read per step at the traffic floor (see the module docstring)."
     if solver == 'broyden': ranks = [min(s - 1, window) for s in range(1, steps + 1)]; passes = 4
-    else: ranks = [2 * min(s, window) for s in range(1, steps + 1)]; passes = 2
+    else: ranks = [min(s, window) for s in range(1, steps + 1)]; passes = 2
     return passes * sum(ranks) / steps * state_bytes
 
 
@@ -112,21 +122,34 @@ def bench_solvers(repeats: int, bandwidth: float, n=18):
     cases = [('broyden', 'Broyden, full memory', {}, n), ('broyden', 'Broyden, window 5', {'memory': 5}, 5),
              ('anderson', 'Anderson, m = 6', {'m': 6}, 6)]
     for solver, label, options, window in cases:
-        res = solve(f, z0, solver, n, eps=1e-7, stop_mode='rel', **options)
+        inputs = []
+        res = solve(lambda z: inputs.append(z.clone()) or f(z), z0, solver, n, eps=1e-7, stop_mode='rel', **options)
         count = res.n_f_evals
         def f_only():
-            z = z0
-            for _ in range(count): z = f(z)
-            return z
+            for z in inputs: f(z)
+        inside, faults = [math.inf], {'solve': math.inf, 'alone': math.inf}  # smallest over the runs
+        def timed_solve():
+            spent = [0.0, 0]
+            def timed_f(z):
+                before = minor_faults()
+                t, out = clock(lambda: f(z)); spent[0] += t; spent[1] += minor_faults() - before
+                return out
+            t, out = clock(lambda: solve(timed_f, z0, solver, n, eps=1e-7, stop_mode='rel', **options))
+            inside[0], faults['solve'] = min(inside[0], t - spent[0]), min(faults['solve'], spent[1])
+            before = minor_faults(); f_only(); faults['alone'] = min(faults['alone'], minor_faults() - before)
+            return out
         t = interleaved({'solve': lambda: solve(f, z0, solver, n, eps=1e-7, stop_mode='rel', **options),
-                         'f': f_only}, repeats)
+                         'f': f_only, 'timed': timed_solve}, repeats)
         t_solve, t_f = t['solve'][0], t['f'][0]
         own = (t_solve - t_f) / n
         floor_bytes = history_floor_bytes(solver, n, n, window, state_bytes)
         floor = floor_bytes / bandwidth
         print(f"(a) {label:>21}, MDEQ-TINY batch 32, N={n}: solve {t_solve:.3f} s / its {count} f evaluations "
-              f"{t_f:.3f} s = {t_solve / t_f:.3f} (goal <= 1.15); own cost {1e3 * own:.1f} ms/step / traffic floor "
-              f"{1e3 * floor:.1f} ms/step ({floor_bytes / 1e6:.0f} MB) = {own / floor:.1f} (goal <= 3)")
+              f"{t_f:.3f} s = {t_solve / t_f:.3f} (goal <= 1.15; the floor allows {(t_f + n * floor) / t_f:.3f}); own "
+              f"cost {1e3 * own:.1f} ms/step / traffic floor {1e3 * floor:.1f} ms/step ({floor_bytes / 1e6:.0f} MB) = "
+              f"{own / floor:.1f} (goal <= 3); inside the solve {1e3 * inside[0] / n:.1f} ms/step = "
+              f"{inside[0] / n / floor:.1f} x floor; page faults in f {faults['solve']:,} inside the solve, "
+              f"{faults['alone']:,} alone")
     return f, z0
 
 
@@ -283,9 +306,11 @@ if __name__ == '__main__':
     torch.set_num_threads(args.threads)
     if not args.wall: TIMER[0] = time.process_time
     bandwidth = copy_bandwidth(args.repeats)
+    malloc = ', '.join(f"{k}={os.environ[k]}" for k in ('MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_')
+                       if k in os.environ) or 'glibc malloc defaults'
     print(f"deq_nb from {Path(deq_nb.__file__).parent}; cpu, torch {torch.__version__}, {torch.get_num_threads()} "
           f"threads, load average {os.getloadavg()[0]:.1f}, {'wall' if args.wall else 'process CPU'} time; copy bandwidth "
-          f"{bandwidth / 1e9:.1f} GB/s")
+          f"{bandwidth / 1e9:.1f} GB/s; {malloc}")
     if 'solvers' not in args.skip or 'torchdeq' not in args.skip:
         f, z0 = bench_solvers(args.repeats, bandwidth) if 'solvers' not in args.skip else tiny_fixed_point_map()
         if 'torchdeq' not in args.skip: bench_torchdeq(f, z0, args.repeats)

@@ -228,14 +228,15 @@ def _summed(t: Tensor, split_batch: bool) -> Tensor:
     if split_batch: dist.all_reduce(t)
     return t
 
-def _residuals(z: Tensor, gz: Tensor, split_batch: bool = False) -> tuple[dict, dict]:
-    "Batch-level residuals {'abs', 'rel'} (floats) and per-sample ones ((B,) tensors) of `z`, given gz = f(z) - z."
+def _residuals(z: Tensor, gz: Tensor, split_batch: bool = False, f_z: Optional[Tensor] = None) -> tuple[dict, dict]:
+    "Batch-level residuals {'abs', 'rel'} (floats) and per-sample ones ((B,) tensors) of `z`, given gz = f(z) - z (and f(z))."
     with torch.no_grad():
-        g_norms, f_norms = _sample_norms(gz), _sample_norms(gz + z)
+        f_z = gz + z if f_z is None else f_z  # a solver that has f(z) saves a pass over the state
+        g_norms, f_norms = _sample_norms(gz), _sample_norms(f_z)
         sums = _summed(torch.stack([g_norms.square().sum(), f_norms.square().sum()]), split_batch)
         abs_res, f_res = sums.sqrt().tolist()  # one sync
         if not (math.isfinite(abs_res) and math.isfinite(f_res)):  # a square overflowed, or values are not finite
-            g64, f64 = _scaled_norms(gz), _scaled_norms(gz + z)
+            g64, f64 = _scaled_norms(gz), _scaled_norms(f_z)
             if split_batch: abs_res, f_res = _summed(torch.stack([g64, f64]).square().sum(1), True).sqrt().tolist()
             else: abs_res, f_res = _scaled_norms(torch.stack([g64, f64])).tolist()  # the norms of the per-sample norms
             g_norms, f_norms = g64.to(g_norms.dtype), f64.to(f_norms.dtype)
@@ -298,9 +299,9 @@ class Bookkeeper:
         self.prot_break, self.stop_reason = False, 'threshold'  # stop_reason: what a run stopped now would report
         self.best = _BestIterate(z0, stop_mode, per_sample, keep_graph)
 
-    def record(self, step: int, z: Tensor, gz: Tensor) -> Optional[str]:
-        "Account for iterate `z` (with residual `gz` = f(z) - z) made by step `step`; return why to stop, or None."
-        current, sample = _residuals(z, gz, self.split_batch)
+    def record(self, step: int, z: Tensor, gz: Tensor, f_z: Optional[Tensor] = None) -> Optional[str]:
+        "Account for iterate `z` (residual `gz` = f(z) - z; f(z) if known) made by step `step`; return why to stop, or None."
+        current, sample = _residuals(z, gz, self.split_batch, f_z)
         finite = math.isfinite(current['abs']) and math.isfinite(current['rel'])
         self.best.update(step, z, sample, improved=finite and current[self.stop_mode] < self.lowest[self.stop_mode])
         for mode in ('abs', 'rel'):
@@ -329,13 +330,13 @@ class Bookkeeper:
 
 # %% ../nbs/01_solvers.ipynb #a86b18af
 class CountedResidual:
-    "g(z) = f(z) - z, counting the calls of f in `calls`; the first call, at z0, checks that z0 and f(z0) are finite."
-    def __init__(self, f: Callable): self.f, self.calls = f, 0
-    def __call__(self, z: Tensor) -> Tensor:
+    "g(z) = f(z) - z (into `out` if given), counting the calls of f in `calls` and keeping the last f(z) in `f_z`; the first call, at z0, checks that z0 and f(z0) are finite."
+    def __init__(self, f: Callable): self.f, self.calls, self.f_z = f, 0, None
+    def __call__(self, z: Tensor, out: Optional[Tensor] = None) -> Tensor:
         self.calls += 1
-        f_z = self.f(z)
+        self.f_z = f_z = self.f(z)
         if self.calls == 1: _check_start(z, f_z)
-        return f_z - z
+        return torch.sub(f_z, z, out=out)
 
 # %% ../nbs/01_solvers.ipynb #13a42a56
 def _armijo_step(phi: Callable, phi0: float, c1: float = 1e-4, s_min: float = 1e-2) -> Optional[float]:
@@ -365,11 +366,12 @@ def _no_line_search(split_batch: bool, ls: bool) -> bool:
     if split_batch and ls: raise ValueError("ls=True cannot run on a batch split across processes (split_batch=True).")
     return split_batch
 
-def take_step(z: Tensor, gz: Tensor, direction: Tensor, g: CountedResidual, ls: bool) -> tuple[Tensor, Tensor]:
-    "Move from `z` (residual `gz`) along `direction`, fully or by Armijo line search (`ls`); return (z_new, g(z_new))."
+def take_step(z: Tensor, gz: Tensor, direction: Tensor, g: CountedResidual, ls: bool,
+              out: Optional[Tensor] = None) -> tuple[Tensor, Tensor]:
+    "Move from `z` (residual `gz`) along `direction`, fully or by Armijo line search (`ls`); return (z_new, g(z_new)), g(z_new) into `out` after a whole step."
     if not ls:
         z_new = z + direction
-        return z_new, g(z_new)
+        return z_new, g(z_new, out=out)
     tried = {}
     def phi(s):
         tried[s] = g(z + s * direction)
@@ -392,7 +394,7 @@ def fixed_point_iteration(f: Callable, z0: Tensor, threshold: int, eps: float = 
         z, gz = z0, g(z0)
         for step in range(1, threshold + 1):
             z, gz = take_step(z, gz, step_size * gz, g, ls)
-            if book.record(step, z, gz): break
+            if book.record(step, z, gz, None if ls else g.f_z): break  # with ls, the last f may be a rejected trial's
     return book.result(g.calls)
 
 _register_builtin('fixed_point_iteration', fixed_point_iteration, ('step_size', 'ls', 'split_batch'),
@@ -400,21 +402,31 @@ _register_builtin('fixed_point_iteration', fixed_point_iteration, ('step_size', 
 
 # %% ../nbs/01_solvers.ipynb #998c3757
 def _dot(a: Tensor, b: Tensor) -> Tensor:
-    "Per-sample inner products of two batched tensors, shaped to broadcast against them."
-    flat = torch.linalg.vecdot(a.reshape(a.shape[0], -1), b.reshape(b.shape[0], -1))
-    return flat.view(-1, *([1] * (a.dim() - 1)))
+    "Per-sample inner products of two batched tensors, shaped to broadcast against them (a product of rows: no temporary)."
+    rows = a.reshape(a.shape[0], 1, -1) @ b.reshape(b.shape[0], 1, -1).transpose(1, 2)
+    return rows.view(-1, *([1] * (a.dim() - 1)))
 
-def _low_rank_product(left: Tensor, right: Tensor, x: Tensor) -> Tensor:
-    "-x + left^T (right x) per sample, with `left`, `right` of shape (B, k, n) and `x` of the state's shape."
-    if left.shape[1] == 0: return -x
+def _dot_self(a: Tensor) -> Tensor:
+    "Per-sample squared norms, shaped like `_dot`'s inner products (a reduction: no state-sized temporary)."
+    return torch.linalg.vector_norm(a.reshape(a.shape[0], -1), dim=1).square().view(-1, *([1] * (a.dim() - 1)))
+
+def _low_rank_product(left: Tensor, right: Tensor, x: Tensor, out: Optional[Tensor] = None,
+                      coefficients: Optional[Tensor] = None, negate: bool = False) -> Tensor:
+    "-x + left^T (right x) per sample (its negation if `negate`), with `left`, `right` of shape (B, k, n) and `x` of the state's shape; into `out` if given. `coefficients`: right x, (B, 1, k), if known."
     row = x.reshape(x.shape[0], 1, -1)  # (B, 1, n): both products read `left` and `right` row by row, as stored
-    return torch.baddbmm(row, row @ right.transpose(1, 2), left, beta=-1).view_as(x)
+    into = None if out is None else out.view(x.shape[0], 1, -1)  # a view: never written into a copy
+    if left.shape[1] == 0:  # B = -I
+        if not negate: return torch.neg(row, out=into).view_as(x)
+        return (row.clone() if into is None else into.copy_(row)).view_as(x)
+    coefficients = row @ right.transpose(1, 2) if coefficients is None else coefficients
+    if negate: return torch.baddbmm(row, -coefficients, left, out=into).view_as(x)  # x - left^T (right x)
+    return torch.baddbmm(row, coefficients, left, beta=-1, out=into).view_as(x)
 
 # %% ../nbs/01_solvers.ipynb #9c2d4ee8
 class _LowRankInverse:
     "B = -I + sum_k u_k v_k^T per sample, for states flattened to (B, n), keeping the last `slots` terms."
     def __init__(self, like: Tensor, slots: int, differentiable: bool):
-        self.slots, self.count, self.differentiable = slots, 0, differentiable
+        self.slots, self.count, self.differentiable, self.shape = slots, 0, differentiable, like.shape
         batch, n = like.shape[0], like[0].numel()
         if differentiable: self.U = self.V = like.new_zeros(batch, 0, n)
         else: self.U, self.V = like.new_empty(batch, slots, n), like.new_empty(batch, slots, n)  # read once written
@@ -423,47 +435,77 @@ class _LowRankInverse:
         k = min(self.count, self.slots)
         return self.U[:, :k], self.V[:, :k]
 
-    def matvec(self, x: Tensor) -> Tensor:
+    def matvec(self, x: Tensor, out: Optional[Tensor] = None) -> Tensor:
         "B x = -x + U^T (V x)"
-        return _low_rank_product(*self._active(), x)
+        return _low_rank_product(*self._active(), x, out)
 
-    def rmatvec(self, x: Tensor) -> Tensor:
+    def neg_matvec(self, x: Tensor, out: Optional[Tensor] = None, with_next: bool = False) -> tuple[Tensor, Tensor]:
+        "(-B x, V x): -B x = x - U^T (V x), and V x of shape (B, 1, k); `with_next`: one more entry, v x for the v computed into `next_slot`."
+        U, V = self._active()
+        k = U.shape[1]
+        coefficients = x.reshape(x.shape[0], 1, -1) @ self.V[:, :k + with_next].transpose(1, 2)
+        return _low_rank_product(U, V, x, out, coefficients[..., :k], negate=True), coefficients
+
+    def rmatvec(self, x: Tensor, out: Optional[Tensor] = None) -> Tensor:
         "x^T B = -x + V^T (U x) (returned with the shape of x)"
         U, V = self._active()
-        return _low_rank_product(V, U, x)
+        return _low_rank_product(V, U, x, out)
+
+    def next_slot(self) -> tuple[Optional[Tensor], Optional[Tensor]]:
+        "Views, shaped like the state, of the slot the next `push` fills, to compute u and v straight into; (None, None) if differentiable."
+        if self.differentiable: return None, None
+        slot = self.count % self.slots
+        return self.U[:, slot].view(self.shape), self.V[:, slot].view(self.shape)
+
+    def oldest_index(self) -> Optional[int]:
+        "Where, among the stored terms, is the one the next `push` drops from a full window; None while there is room."
+        if self.count < self.slots: return None
+        return 0 if self.differentiable else self.count % self.slots
 
     def oldest(self) -> Optional[tuple[Tensor, Tensor]]:
         "The term (u, v), each (B, n), that the next `push` drops from a full window; None while there is room."
-        if self.count < self.slots: return None
-        i = 0 if self.differentiable else self.count % self.slots
-        return self.U[:, i], self.V[:, i]
+        i = self.oldest_index()
+        return None if i is None else (self.U[:, i], self.V[:, i])
 
     def push(self, u: Tensor, vT: Tensor):
-        "Add the term u v^T (u, vT of shape (B, 1, n)), dropping the oldest one from a full window."
+        "Add the term u v^T (u, vT batched like the state), dropping the oldest one from a full window; a term already computed into `next_slot` is not copied."
+        u, vT = u.reshape(u.shape[0], 1, -1), vT.reshape(vT.shape[0], 1, -1)
         if self.differentiable:
             keep = self.slots - 1
             self.U = torch.cat([self.U[:, -keep:] if keep else self.U[:, :0], u], 1)
             self.V = torch.cat([self.V[:, -keep:] if keep else self.V[:, :0], vT], 1)
         else:
             slot = self.count % self.slots
-            self.U[:, slot], self.V[:, slot] = u[:, 0], vT[:, 0]
+            for store, t in ((self.U[:, slot:slot + 1], u), (self.V[:, slot:slot + 1], vT)):
+                if t.data_ptr() != store.data_ptr(): store.copy_(t)  # same start, same shape: the slot itself
         self.count += 1
 
 # %% ../nbs/01_solvers.ipynb #dd41651f
-def _secant_update(inverse: _LowRankInverse, dz: Tensor, dg: Tensor, g_new: Tensor, direction: Tensor) -> Tensor:
-    "Rank-one update of `inverse` from step `dz` along `direction` = -B g_old and residual change `dg`; returns -B' g_new."
-    vT, B_dg = inverse.rmatvec(dz), inverse.matvec(dg)
-    denom = _dot(vT, dg)
-    u = (dz - B_dg) * torch.where(denom != 0, 1 / denom, torch.zeros_like(denom))  # a degenerate step adds nothing
-    # -B' g_new, built negated: -(a - b) = b - a and -(a + b) = -a - b hold exactly in floating point, so this is
-    # bit for bit the negation of B' g_new computed term by term, one pass over the state fewer
-    new_direction = direction - B_dg  # -B g_new, before the update
-    dropped = inverse.oldest()
-    if dropped is not None:  # the window is full: the oldest term leaves B
-        old_u, old_v = (t.view_as(dz) for t in dropped)
-        new_direction = new_direction + old_u * _dot(old_v, g_new)
-    new_direction = new_direction - u * _dot(vT, g_new)
-    inverse.push(u.reshape(u.shape[0], 1, -1), vT.reshape(vT.shape[0], 1, -1))
+def _secant_update(inverse: _LowRankInverse, dz: Tensor, g_old: Tensor, g_new: Tensor, direction: Tensor,
+                   out: Optional[Tensor] = None) -> Tensor:
+    "Rank-one update of `inverse` after the step `dz` along `direction` = -B g_old, from residual `g_old` to `g_new`; returns -B' g_new, into `out` if given."
+    shape = (-1, *([1] * (dz.dim() - 1)))  # per-sample scalars, broadcast against the state
+    oldest = inverse.oldest_index()  # a full window drops its oldest term, whose slot the new one takes
+    u_slot, v_slot = inverse.next_slot() if oldest is None else (None, None)  # free: computed straight into
+    vT = inverse.rmatvec(dz, out=v_slot)
+    w, coefficients = inverse.neg_matvec(g_new, out=u_slot, with_next=v_slot is not None)  # w = -B g_new
+    v_g = coefficients[..., -1].view(shape) if v_slot is not None else _dot(vT, g_new)  # v^T g_new
+    if dz is direction:
+        # a whole step: dz = -B g_old, so v^T g_old = dz^T B g_old = -|dz|^2, v^T dg = v^T g_new + |dz|^2 and
+        # dz - B dg = dz - B g_new + B g_old = w: the new term is u = w / (v^T dg)
+        diff, denom = w, v_g + _dot_self(dz)
+    else:  # a line-search step s * direction: B g_old = -direction
+        diff, denom = dz - direction + w, v_g - _dot(vT, g_old)
+    scale = torch.where(denom != 0, 1 / denom, torch.zeros_like(denom))  # a degenerate step adds nothing
+    # -B' g_new = -B g_new - u (v^T g_new) (+ the dropped term u_old (v_old^T g_new)); after a whole step w (1 - keep)
+    keep = scale * v_g
+    if diff is w: new_direction = torch.mul(w, 1 - keep, out=out)
+    else: new_direction = torch.sub(w, diff * keep, out=out)
+    if oldest is not None:  # its v^T g_new is among the coefficients of the product
+        old_u, old_v_g = inverse.U[:, oldest].view_as(dz), coefficients[..., oldest].view(shape)
+        new_direction = (new_direction.addcmul_ if out is not None else new_direction.addcmul)(old_u, old_v_g)
+    u_slot = inverse.next_slot()[0]  # free now that the oldest term is read
+    inverse.push(torch.mul(diff, scale, out=u_slot), vT)
     return new_direction
 
 # %% ../nbs/01_solvers.ipynb #9b338668
@@ -520,13 +562,18 @@ def broyden(f: Callable, z0: Tensor, threshold: int, eps: float = 1e-3, stop_mod
     with torch.set_grad_enabled(differentiable and torch.is_grad_enabled()):
         inverse = _LowRankInverse(z0, memory or threshold, differentiable)
         z, gz = z0, g(z0)
-        direction = gz  # -B_0 g with B_0 = -I: a plain fixed-point step
+        # without autograd, the residuals and the directions go into three buffers of the solve, reused at every
+        # step (the iterates are new tensors: the lowest-residual one is kept)
+        reuse = not differentiable
+        direction = gz.clone() if reuse else gz  # -B_0 g with B_0 = -I: a plain fixed-point step
+        spare = torch.empty_like(gz) if reuse else None
         for step in range(1, threshold + 1):
-            z_new, gz_new = take_step(z, gz, direction, g, ls)
-            dz, dg = z_new - z, gz_new - gz
-            z, gz = z_new, gz_new
-            if book.record(step, z, gz): break
-            direction = _secant_update(inverse, dz, dg, gz, direction)
+            z_new, gz_new = take_step(z, gz, direction, g, ls, out=spare)
+            dz = z_new - z if ls else direction  # without line search z_new = z + direction: the step is the direction
+            z, gz, g_old = z_new, gz_new, gz
+            if book.record(step, z, gz, None if ls else g.f_z): break
+            direction = _secant_update(inverse, dz, g_old, gz, direction, out=direction if reuse else None)
+            if reuse: spare = g_old  # read for the last time
     keep = {} if differentiable else dict(zip(('Us', 'VTs'), _original_layout(inverse)))
     return book.result(g.calls, pad=not differentiable, **keep)
 
@@ -570,19 +617,24 @@ def anderson(f: Callable, z0: Tensor, threshold: int, eps: float = 1e-3, stop_mo
     book = Bookkeeper(z0, threshold, eps, stop_mode, per_sample, observer, keep_graph=False, split_batch=split_batch)
     batch = z0.shape[0]
     with torch.no_grad():
-        X = z0.new_zeros(batch, m, z0[0].numel())
-        F = torch.zeros_like(X)
-        X[:, 0], F[:, 0] = z0.reshape(batch, -1), (g(z0) + z0).reshape(batch, -1)
+        # the histories of f(z_k) and of the residuals g(z_k) = f(z_k) - z_k: the z_k themselves are F - G
+        F = z0.new_empty(batch, m, z0[0].numel())
+        G = torch.empty_like(F)
+        def slot(H, k): return H[:, k % m].view_as(z0)  # a view of column k: g and f are computed straight into it
+        g(z0, out=slot(G, 0))
+        f_z0 = g.f_z
+        slot(F, 0).copy_(f_z0)
         for step in range(1, threshold + 1):
             n = min(step, m)
-            if step == 1: z_flat = F[:, 0].clone()  # F is overwritten later; iterates must not change
+            if step == 1: z = f_z0  # the iterate must not change later, so not the view of F's column
             else:
-                alpha = _mixing_weights(F[:, :n] - X[:, :n], lam)
-                z_flat = beta * (alpha[:, None] @ F[:, :n])[:, 0] + (1 - beta) * (alpha[:, None] @ X[:, :n])[:, 0]
-            z = z_flat.view_as(z0)
-            gz = g(z)
-            X[:, step % m], F[:, step % m] = z_flat, (gz + z).reshape(batch, -1)
-            if book.record(step, z, gz): break
+                alpha = _mixing_weights(G[:, :n], lam)[:, None]  # (B, 1, n)
+                # beta f + (1 - beta) z = f - (1 - beta) g, mixed
+                mixed = alpha @ F[:, :n] if beta == 1 else torch.baddbmm(alpha @ F[:, :n], alpha, G[:, :n], alpha=beta - 1)
+                z = mixed.view_as(z0)
+            gz = g(z, out=slot(G, step))
+            slot(F, step).copy_(g.f_z)
+            if book.record(step, z, gz, g.f_z): break
     return book.result(g.calls)
 
 _register_builtin('anderson', anderson, ('m', 'lam', 'beta', 'split_batch'),
