@@ -11,7 +11,7 @@ from typing import Callable, Optional
 import torch
 from torch import Tensor
 
-from .solvers import NonFiniteError, SolverResult, solve
+from .solvers import NonFiniteError, SolverResult, solve, which_samples
 
 # %% auto #0
 __all__ = ['MODES', 'SolverSpec', 'ImplicitOutput', 'jac_loss_estimate', 'spectral_radius', 'implicit_layer']
@@ -67,8 +67,7 @@ class _ImplicitGradient(torch.autograd.Function):
 
 def _backward_error(error: NonFiniteError, grad: Tensor) -> NonFiniteError:
     "The error of an IFT backward solve that cannot start, in terms of the layer: which samples, and why."
-    n = len(error.samples)
-    which = f"{n} of {grad.shape[0]} samples (batch indices {error.samples[:8]}{' and more' if n > 8 else ''})"
+    which = which_samples(error.samples, grad.shape[0])
     if not torch.isfinite(grad).all():
         why = (f"the gradient flowing into the equilibrium holds NaN or inf in {which}. It comes from the loss or from "
                "the layers after the DEQ: check the loss of these samples, the head, and the learning rate.")

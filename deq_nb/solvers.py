@@ -19,7 +19,7 @@ from .core import few, nonfinite_rows
 
 # %% auto #0
 __all__ = ['STOP_REASONS', 'PROTECTIVE_STOPS', 'SOLVERS', 'STOP_MODES', 'SolverResult', 'Observation', 'NonFiniteError',
-           'SolverEntry', 'register_solver', 'get_solver', 'unregister_solver', 'solve', 'Bookkeeper',
+           'which_samples', 'SolverEntry', 'register_solver', 'get_solver', 'unregister_solver', 'solve', 'Bookkeeper',
            'CountedResidual', 'take_step', 'fixed_point_iteration', 'SolverMemoryError', 'broyden', 'backprop_broyden',
            'anderson']
 
@@ -92,18 +92,19 @@ class NonFiniteError(ValueError):
         self.samples = sorted(int(i) for i in samples)
     def __reduce__(self): return type(self), (str(self), self.samples)
 
-def _which(samples: list, batch: int, show: int = 8) -> str:
+def which_samples(samples: list, batch: int, show: int = 8) -> str:
+    "How error messages name the samples of a batch concerned: '2 of 5 samples (batch indices [1, 4])'."
     return f"{len(samples)} of {batch} samples (batch indices [{few(samples, show)}])"
 
 def _check_start(z0: Tensor, f_z0: Optional[Tensor] = None):
     "Raise `NonFiniteError` if the initial state `z0`, or `f_z0` = f(z0) when given, holds NaN or inf."
     bad = nonfinite_rows(z0)
     if bad:
-        raise NonFiniteError(f"The initial state z0 holds NaN or inf in {_which(bad, z0.shape[0])}: no solve can "
+        raise NonFiniteError(f"The initial state z0 holds NaN or inf in {which_samples(bad, z0.shape[0])}: no solve can "
                              "start from it. Check what produced z0 (a DEQ usually starts from zeros).", bad)
     bad = [] if f_z0 is None else nonfinite_rows(f_z0)
     if bad:
-        raise NonFiniteError(f"f(z0), the map at the initial state, holds NaN or inf in {_which(bad, z0.shape[0])}, "
+        raise NonFiniteError(f"f(z0), the map at the initial state, holds NaN or inf in {which_samples(bad, z0.shape[0])}, "
                              "before any solver step. Check these samples' inputs for NaN/inf, and the model's weights "
                              "(one non-finite weight makes every sample non-finite); an overflow inside f (e.g. in half "
                              "precision) does the same.", bad)
@@ -435,9 +436,9 @@ class _LowRankInverse:
         k = min(self.count, self.slots)
         return self.U[:, :k], self.V[:, :k]
 
-    def matvec(self, x: Tensor, out: Optional[Tensor] = None) -> Tensor:
+    def matvec(self, x: Tensor) -> Tensor:
         "B x = -x + U^T (V x)"
-        return _low_rank_product(*self._active(), x, out)
+        return _low_rank_product(*self._active(), x)
 
     def neg_matvec(self, x: Tensor, out: Optional[Tensor] = None, with_next: bool = False) -> tuple[Tensor, Tensor]:
         "(-B x, V x): -B x = x - U^T (V x), and V x of shape (B, 1, k); `with_next`: one more entry, v x for the v computed into `next_slot`."
@@ -461,11 +462,6 @@ class _LowRankInverse:
         "Where, among the stored terms, is the one the next `push` drops from a full window; None while there is room."
         if self.count < self.slots: return None
         return 0 if self.differentiable else self.count % self.slots
-
-    def oldest(self) -> Optional[tuple[Tensor, Tensor]]:
-        "The term (u, v), each (B, n), that the next `push` drops from a full window; None while there is room."
-        i = self.oldest_index()
-        return None if i is None else (self.U[:, i], self.V[:, i])
 
     def push(self, u: Tensor, vT: Tensor):
         "Add the term u v^T (u, vT batched like the state), dropping the oldest one from a full window; a term already computed into `next_slot` is not copied."
@@ -503,7 +499,7 @@ def _secant_update(inverse: _LowRankInverse, dz: Tensor, g_old: Tensor, g_new: T
     else: new_direction = torch.sub(w, diff * keep, out=out)
     if oldest is not None:  # its v^T g_new is among the coefficients of the product
         old_u, old_v_g = inverse.U[:, oldest].view_as(dz), coefficients[..., oldest].view(shape)
-        new_direction = (new_direction.addcmul_ if out is not None else new_direction.addcmul)(old_u, old_v_g)
+        new_direction = torch.addcmul(new_direction, old_u, old_v_g, out=out)
     u_slot = inverse.next_slot()[0]  # free now that the oldest term is read
     inverse.push(torch.mul(diff, scale, out=u_slot), vT)
     return new_direction
