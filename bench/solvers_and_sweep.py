@@ -11,9 +11,10 @@
     itself allows (f + steps x floor) / f, the own cost measured inside the solve (its time less the time spent in
     its own calls of f), which does not depend on a second measurement of f, and the minor page faults of f inside the
     solve and alone. f allocates its activations afresh at every call; when glibc has handed freed memory back to the
-    kernel in between, every page of them faults again, and f runs slower inside a solve than alone. Run this script
-    with MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=2147483648 (glibc keeps freed memory) to see the
-    difference;
+    kernel in between, every page of them faults again. Every evaluation and training run of deq_nb on the CPU asks
+    glibc to keep freed memory (`deq_nb.core.keep_freed_memory`, called by `start_processes`), so this script does
+    the same, unless --malloc-defaults: then the figures are those of glibc's defaults (or of the MALLOC_ variables
+    of the environment);
 (b) deq_nb's Broyden / torchdeq 0.1.0's Broyden on the same f and N (`pip install torchdeq==0.1.0`);
 (c) the exact language-model sweep N = 1..60 (demo DEQ-Transformer, demo corpus validation split, `--lm-percent` of
     its segments) divided by one evaluation at N = 60, beside the bound its f evaluations give: the f evaluations of
@@ -26,6 +27,7 @@
     excluded, and the largest difference of logits / losses.
 
     python bench/solvers_and_sweep.py [--repeats 3] [--threads 1] [--lm-percent 0.1] [--skip PART ...] [--wall]
+                                      [--malloc-defaults]
 
 Times are process CPU time unless --wall: with one thread on a machine shared with other jobs, the CPU time of this
 process is what it costs, the wall time also counts the others (with more threads, use --wall on a quiet machine).
@@ -302,12 +304,18 @@ if __name__ == '__main__':
     parser.add_argument('--wall', action='store_true',
                         help='time with the wall clock instead of the process CPU time (the default: on a shared machine '
                              'the CPU time of a one-thread run does not count the other processes)')
+    parser.add_argument('--malloc-defaults', action='store_true',
+                        help="leave glibc's malloc as the environment sets it (a run of deq_nb on the CPU keeps freed memory)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if not args.wall: TIMER[0] = time.process_time
+    try: from deq_nb.core import keep_freed_memory
+    except ImportError: keep_freed_memory = None    # a checkout from before it
+    kept = not args.malloc_defaults and keep_freed_memory is not None and keep_freed_memory()
     bandwidth = copy_bandwidth(args.repeats)
-    malloc = ', '.join(f"{k}={os.environ[k]}" for k in ('MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_')
-                       if k in os.environ) or 'glibc malloc defaults'
+    malloc = ('freed memory kept, as a run of deq_nb on the CPU does' if kept else
+              ', '.join(f"{k}={os.environ[k]}" for k in ('MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_')
+                        if k in os.environ) or 'glibc malloc defaults')
     print(f"deq_nb from {Path(deq_nb.__file__).parent}; cpu, torch {torch.__version__}, {torch.get_num_threads()} "
           f"threads, load average {os.getloadavg()[0]:.1f}, {'wall' if args.wall else 'process CPU'} time; copy bandwidth "
           f"{bandwidth / 1e9:.1f} GB/s; {malloc}")

@@ -5,8 +5,10 @@
 # %% ../nbs/00_core.ipynb #68adfea2
 from __future__ import annotations
 import importlib.resources
+import ctypes
 import math
 import os
+import platform
 import pickle
 import re
 import sys
@@ -22,9 +24,9 @@ from tqdm.auto import tqdm as tqdm_auto
 from tqdm.std import tqdm as tqdm_std
 
 # %% auto #0
-__all__ = ['write_atomically', 'save_atomically', 'read_torch_file', 'not_utf8_error', 'asset_path', 'resolve_device',
-           'model_device', 'progress_bar', 'read_int', 'read_float', 'read_bool', 'read_list', 'read_steps', 'few',
-           'nonfinite_rows']
+__all__ = ['MALLOC_VARIABLES', 'write_atomically', 'save_atomically', 'read_torch_file', 'not_utf8_error', 'asset_path',
+           'resolve_device', 'model_device', 'keep_freed_memory', 'progress_bar', 'read_int', 'read_float', 'read_bool',
+           'read_list', 'read_steps', 'few', 'nonfinite_rows']
 
 # %% ../nbs/00_core.ipynb #cde5a892
 def write_atomically(path, write: Callable) -> Path:
@@ -122,6 +124,20 @@ def model_device(model: nn.Module) -> torch.device:
     for t in model.parameters(): return t.device
     for t in model.buffers(): return t.device
     return torch.device('cpu')
+
+# %% ../nbs/00_core.ipynb #7dea94b9
+MALLOC_VARIABLES = ('MALLOC_MMAP_MAX_', 'MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_', 'MALLOC_TOP_PAD_')
+"The environment variables by which glibc's `malloc` is set from outside; `keep_freed_memory` leaves it alone then."
+
+def keep_freed_memory(env: Optional[dict] = None) -> bool:
+    "Keep freed memory in this process for reuse (glibc `malloc`: every block from the heap, trimmed above 1 GiB); whether it was set."
+    env = os.environ if env is None else env
+    if any(k in env for k in MALLOC_VARIABLES) or 'glibc.malloc' in env.get('GLIBC_TUNABLES', ''): return False
+    if platform.system() != 'Linux' or platform.libc_ver()[0] != 'glibc': return False
+    mallopt = getattr(ctypes.CDLL(None), 'mallopt', None)     # the C library this process runs on
+    if mallopt is None: return False
+    m_trim_threshold, m_mmap_max = -1, -4                    # glibc's codes of the two settings (malloc.h)
+    return bool(mallopt(m_mmap_max, 0)) and bool(mallopt(m_trim_threshold, 2 ** 30))
 
 # %% ../nbs/00_core.ipynb #238a6c3f
 class _BatchBar(tqdm_std):

@@ -19,7 +19,7 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader, Sampler
 
-from .core import read_int, resolve_device
+from .core import keep_freed_memory, read_int, resolve_device
 
 # %% auto #0
 __all__ = ['TORCHRUN_VARIABLES', 'Processes', 'processes', 'torchrun_env', 'process_device', 'start_processes', 'rank_batches',
@@ -75,16 +75,15 @@ def process_device(device: str | torch.device, procs: Processes) -> torch.device
     return torch.device('cuda', procs.local_rank)
 
 def start_processes(device: str | torch.device = 'auto') -> tuple[Processes, torch.device]:
-    "Join the process group `torchrun` describes (once; nothing outside torchrun); this process's place and device."
-    if dist.is_available() and dist.is_initialized():
-        procs = processes()
-        return procs, process_device(device, procs)
-    procs = torchrun_env()
-    if procs is None: return Processes(), resolve_device(device)
-    dev = process_device(device, procs)
-    if dev.type == 'cuda': torch.cuda.set_device(dev)
-    dist.init_process_group('nccl' if dev.type == 'cuda' else 'gloo', rank=procs.rank, world_size=procs.world)
-    atexit.register(_leave)           # leave the group cleanly when the process ends
+    "Join the process group `torchrun` describes (once; nothing outside torchrun); this process's place and device. On the CPU, freed memory is kept for reuse (`keep_freed_memory`)."
+    if dist.is_available() and dist.is_initialized(): procs = processes(); dev = process_device(device, procs)
+    elif (procs := torchrun_env()) is None: procs, dev = Processes(), resolve_device(device)
+    else:
+        dev = process_device(device, procs)
+        if dev.type == 'cuda': torch.cuda.set_device(dev)
+        dist.init_process_group('nccl' if dev.type == 'cuda' else 'gloo', rank=procs.rank, world_size=procs.world)
+        atexit.register(_leave)       # leave the group cleanly when the process ends
+    if dev.type == 'cpu': keep_freed_memory()   # f's activations reuse the same pages from call to call
     return procs, dev
 
 def _leave():
@@ -235,7 +234,7 @@ def run_torchrun(script: str, nproc: int = 2, timeout: float = 600, env: Optiona
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / 'script.py'
         path.write_text(textwrap.dedent(script))
-        env = {**os.environ, 'OMP_NUM_THREADS': '1', **(env or {})}
+        env = {**os.environ, 'OMP_NUM_THREADS': '1', 'TMPDIR': tmp, **(env or {})}  # torchrun's own logs go in tmp too
         done = subprocess.run(torchrun_command(nproc, [path]), capture_output=True, text=True, timeout=timeout,
                               env=env, cwd=tmp)
     if done.returncode:
