@@ -48,7 +48,7 @@ from deq_nb.checkpoint import load_checkpoint
 from deq_nb.config import get_config
 from deq_nb.core import asset_path
 from deq_nb.data.demo import digits_datasets
-from deq_nb.data.text import demo_text_corpus
+from deq_nb.data.text import LMOrderedIterator, demo_text_corpus
 from deq_nb.deq import SolveArgs
 from deq_nb.evaluate import evaluate_classifier, sweep_classifier
 from deq_nb.evaluate_lm import evaluate_lm, sweep_lm
@@ -89,11 +89,11 @@ def copy_bandwidth(repeats: int, n: int = 2 ** 25) -> float:
     return 2 * n * F32 / t
 
 
-def tiny_model(batch=32, seed=0):
+def tiny_model(batch=32):
     cfg = get_config('cifar/cls_mdeq_TINY', ['DEQ.F_EPS', 1e-7])
     model = MDEQClsNet(cfg)
     load_checkpoint(model, torch.load(FIXTURE, weights_only=True)['state_dict'])
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(0)
     x = torch.randn(batch, 3, 32, 32, generator=gen)
     return model.eval(), x
 
@@ -110,7 +110,7 @@ def tiny_fixed_point_map(batch=32):
     return f, z0
 
 
-def history_floor_bytes(solver: str, n: int, steps: int, window: int, state_bytes: int) -> float:
+def history_floor_bytes(solver: str, steps: int, window: int, state_bytes: int) -> float:
     "Bytes of solver history read per step at the traffic floor (see the module docstring)."
     if solver == 'broyden': ranks = [min(s - 1, window) for s in range(1, steps + 1)]; passes = 4
     else: ranks = [min(s, window) for s in range(1, steps + 1)]; passes = 2
@@ -144,7 +144,7 @@ def bench_solvers(repeats: int, bandwidth: float, n=18):
                          'f': f_only, 'timed': timed_solve}, repeats)
         t_solve, t_f = t['solve'][0], t['f'][0]
         own = (t_solve - t_f) / n
-        floor_bytes = history_floor_bytes(solver, n, n, window, state_bytes)
+        floor_bytes = history_floor_bytes(solver, n, window, state_bytes)
         floor = floor_bytes / bandwidth
         print(f"(a) {label:>21}, MDEQ-TINY batch 32, N={n}: solve {t_solve:.3f} s / its {count} f evaluations "
               f"{t_f:.3f} s = {t_solve / t_f:.3f} (goal <= 1.15; the floor allows {(t_f + n * floor) / t_f:.3f}); own "
@@ -208,7 +208,6 @@ def bench_lm_sweep(repeats: int, percent: float, n_max=60):
 @torch.no_grad()
 def f_time_by_length(model, tokens, key_lengths, repeats: int) -> dict:
     "{key length: seconds of one f of the demo LM} for segments of the split whose memory gives that key length."
-    from deq_nb.data.text import LMOrderedIterator
     it = LMOrderedIterator(tokens, 16, model.config.eval_tgt_len, 'cpu')
     mems, segments = None, {}
     for _, (data, target, _) in zip(range(len(key_lengths) + 1), it):
@@ -231,12 +230,16 @@ def digits_model():
     return model.eval(), DataLoader(digits_datasets()[1], batch_size=128), 'demo digits (599 test images)'
 
 
-def tiny_loader_model():
-    model, _ = tiny_model()
-    gen = torch.Generator().manual_seed(0)
+def random_images(seed: int) -> DataLoader:
+    "64 random CIFAR-sized images with random labels, in batches of 32."
+    gen = torch.Generator().manual_seed(seed)
     data = torch.utils.data.TensorDataset(torch.randn(64, 3, 32, 32, generator=gen),
                                           torch.randint(0, 10, (64,), generator=gen))
-    return model, DataLoader(data, batch_size=32), 'MDEQ-TINY (64 random CIFAR-sized images)'
+    return DataLoader(data, batch_size=32)
+
+
+def tiny_loader_model():
+    return tiny_model()[0], random_images(0), 'MDEQ-TINY (64 random CIFAR-sized images)'
 
 
 @torch.no_grad()
@@ -267,12 +270,8 @@ def bench_compiled(repeats: int, lm_percent: float):
     except ImportError:
         print("(e) skipped: this checkout has no deq_nb.deq.compile_equilibrium")
         return
-    model, _ = tiny_model()
-    gen = torch.Generator().manual_seed(1)
-    data = torch.utils.data.TensorDataset(torch.randn(64, 3, 32, 32, generator=gen),
-                                          torch.randint(0, 10, (64,), generator=gen))
-    loader = DataLoader(data, batch_size=32)
-    x = data.tensors[0][:32]
+    model, loader = tiny_model()[0], random_images(1)
+    x = loader.dataset.tensors[0][:32]
     lm, tokens = lm_setup()
     s = SolveArgs(f_solver='broyden', f_eps=1e-7)
     cases = [('MDEQ-TINY, 64 images, N=18', model,
@@ -313,9 +312,10 @@ if __name__ == '__main__':
     except ImportError: keep_freed_memory = None    # a checkout from before it
     kept = not args.malloc_defaults and keep_freed_memory is not None and keep_freed_memory()
     bandwidth = copy_bandwidth(args.repeats)
+    set_outside = [*getattr(deq_nb.core, 'MALLOC_VARIABLES', ('MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_')),
+                   'GLIBC_TUNABLES']
     malloc = ('freed memory kept, as a run of deq_nb on the CPU does' if kept else
-              ', '.join(f"{k}={os.environ[k]}" for k in ('MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_')
-                        if k in os.environ) or 'glibc malloc defaults')
+              ', '.join(f"{k}={os.environ[k]}" for k in set_outside if k in os.environ) or 'glibc malloc defaults')
     print(f"deq_nb from {Path(deq_nb.__file__).parent}; cpu, torch {torch.__version__}, {torch.get_num_threads()} "
           f"threads, load average {os.getloadavg()[0]:.1f}, {'wall' if args.wall else 'process CPU'} time; copy bandwidth "
           f"{bandwidth / 1e9:.1f} GB/s; {malloc}")

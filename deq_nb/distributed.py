@@ -5,6 +5,7 @@
 # %% ../nbs/06_distributed.ipynb #6b62a6ac
 from __future__ import annotations
 import atexit
+import itertools
 import os
 import shlex
 import subprocess
@@ -66,9 +67,10 @@ def process_device(device: str | torch.device, procs: Processes) -> torch.device
     "The device of this process: `device` alone, or on a several-process CUDA run the GPU `procs.local_rank`."
     dev = resolve_device(device)
     if procs.world == 1 or dev.type == 'cpu': return dev
-    if dev.index is not None and not (isinstance(device, str) and device.strip().lower() == 'auto'):
+    if dev.index is not None and dev.index != procs.local_rank:   # its own GPU (a model already moved there) is fine
         raise ValueError(f"device={str(device)!r} under torchrun: each of the {procs.world} processes takes the GPU of "
-                         "its LOCAL_RANK; pass device='cuda' (or 'auto'), and choose the GPUs with CUDA_VISIBLE_DEVICES.")
+                         f"its LOCAL_RANK (cuda:{procs.local_rank} here); pass device='cuda' (or 'auto'), and choose "
+                         "the GPUs with CUDA_VISIBLE_DEVICES.")
     if procs.local_rank >= torch.cuda.device_count():
         raise RuntimeError(f"LOCAL_RANK={procs.local_rank} but this machine has {torch.cuda.device_count()} GPU(s): "
                            "start at most one process per GPU (torchrun --nproc_per_node <number of GPUs>).")
@@ -97,12 +99,13 @@ def rank_batches(loader: DataLoader, procs: Processes) -> tuple[DataLoader, list
     if isinstance(loader.sampler, torch.utils.data.RandomSampler):
         raise ValueError("an evaluation loader must not shuffle (shuffle=False): every process must see the same order.")
     batches = list(loader.batch_sampler)
-    starts = [sum(len(b) for b in batches[:i]) for i in range(len(batches))]
+    starts = [0, *itertools.accumulate(len(b) for b in batches)][:-1]
     if procs.world == 1: return loader, starts
     mine = list(range(procs.rank, len(batches), procs.world))
     sub = DataLoader(loader.dataset, batch_sampler=[batches[i] for i in mine], num_workers=loader.num_workers,
                      collate_fn=loader.collate_fn, pin_memory=loader.pin_memory, worker_init_fn=loader.worker_init_fn,
-                     persistent_workers=loader.persistent_workers)
+                     persistent_workers=loader.persistent_workers, generator=loader.generator,  # its own seeds, if any
+                     timeout=loader.timeout, multiprocessing_context=loader.multiprocessing_context)
     return sub, [starts[i] for i in mine]
 
 # %% ../nbs/06_distributed.ipynb #70aa9a2e

@@ -223,18 +223,22 @@ class Explorer:
         self.shown_n = None
         self._load()
         self.task_menu.observe(lambda _: self._load(), names='value')
-        self.sample.observe(lambda _: self._record(), names='value')
-        self.slider.observe(lambda _: self.draw(), names='value')
+        self.sample.observe(lambda _: self._show(self.loaded, self.curve), names='value')
+        self.slider.observe(self._slider_moved, names='value')
+
+    def _slider_moved(self, _): self.draw()
 
     def _load(self):
-        self.loaded = load_task(self.task_menu.value, **self.load_kwargs)
-        self.curve = task_results(self.loaded.name, self.results_dir)
-        self._record()
+        loaded = load_task(self.task_menu.value, **self.load_kwargs)
+        self._show(loaded, task_results(loaded.name, self.results_dir))
 
-    def _record(self):
-        self.record = record_sample(self.loaded, self.sample.value, self.n_max)
-        with self.slider.hold_trait_notifications():
-            self.slider.max, self.slider.value = self.record.n_max, min(self.record.n_train, self.record.n_max)
+    def _show(self, loaded: LoadedTask, curve):
+        "Solve the chosen sample of `loaded`, then take task, curve and record together (an error keeps the last view) and draw once at N_train."
+        record = record_sample(loaded, self.sample.value, self.n_max)
+        self.loaded, self.curve, self.record = loaded, curve, record
+        self.slider.unobserve(self._slider_moved, names='value')   # one draw below, not one per changed value
+        try: self.slider.max, self.slider.value = record.n_max, min(record.n_train, record.n_max)
+        finally: self.slider.observe(self._slider_moved, names='value')
         self.draw()
 
     def draw(self):

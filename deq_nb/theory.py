@@ -117,9 +117,10 @@ def gain_table(df: pd.DataFrame, n_train: int = 5, delta: int = 5) -> pd.DataFra
     at = lambda k: df[df['N'] == k].set_index(key)['loss']
     if not {n_train, n_train + delta} <= set(df['N']):
         raise ValueError(f"the table holds N = {sorted(set(df['N']))}; it needs {n_train} and {n_train + delta}")
-    out = pd.DataFrame({'loss_at_train': at(n_train), 'loss_at_delta': at(n_train + delta)}).reset_index()
-    out['gain'] = (out['loss_at_train'] - out['loss_at_delta']) / df.groupby(key)['scale'].first().to_numpy()
-    return out
+    out = pd.DataFrame({'loss_at_train': at(n_train), 'loss_at_delta': at(n_train + delta),
+                        'scale': df.groupby(key)['scale'].first()})     # aligned on the key, whatever the rows' order
+    out['gain'] = (out['loss_at_train'] - out['loss_at_delta']) / out.pop('scale')
+    return out.reset_index()
 
 # %% ../nbs/12_theory.ipynb #f3a8902e
 def plot_loss_vs_n(ax, table: pd.DataFrame, model: str, split: str, n_train: int = 5):

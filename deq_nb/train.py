@@ -431,7 +431,8 @@ def train_classifier(model, train_ds, cfg, *, seed: int = 0, epochs: Optional[in
                      progress: bool = True, resume=None, data_order: str = 'seeded',
                      unrolled_eps: Optional[float] = None, valid_every: int = 1, save_at: Sequence[int] = (),
                      results=None, row_info: Optional[Mapping] = None, num_workers: Optional[int] = None,
-                     on_epoch_end: Optional[Callable[[dict], None]] = None) -> TrainResult:
+                     on_epoch_end: Optional[Callable[[dict], None]] = None, sync_bn: bool = True,
+                     compile_f: bool = False) -> TrainResult:
     "Train `model` on `train_ds` as `cfg.TRAIN` says; validate on `valid_ds`; checkpoint to `out_dir` and resume from it."
     unknown = sorted(set(row_info or {}) - set(CLS_TRAIN.columns))
     if unknown: raise KeyError(f"row_info columns {unknown} are not in the CLS_TRAIN schema {list(CLS_TRAIN.columns)}.")
@@ -443,7 +444,7 @@ def train_classifier(model, train_ds, cfg, *, seed: int = 0, epochs: Optional[in
     result = train_with_config(model, train_ds, cfg, objective, seed=seed, epochs=epochs, batch_size=batch_size,
                                out_dir=out_dir, resume=resume, data_order=data_order, unrolled_eps=unrolled_eps,
                                valid_every=valid_every, save_at=save_at, num_workers=num_workers,
-                               on_epoch_end=on_epoch_end, progress=progress)
+                               on_epoch_end=on_epoch_end, progress=progress, sync_bn=sync_bn, compile_f=compile_f)
     if results is not None:
         batch_size = batch_size or cfg.TRAIN.BATCH_SIZE_PER_GPU
         result.row = training_row(cfg, result, seed=seed, batch_size=batch_size * procs.world,

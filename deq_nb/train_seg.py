@@ -12,7 +12,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .config import get_config
-from .core import model_device, resolve_device, save_atomically
+from .core import model_device, save_atomically
+from .distributed import start_processes
 from .data.demo import shapes_datasets
 from .data.vision import IGNORE_LABEL
 from .evaluate_seg import evaluate_segmenter
@@ -65,14 +66,16 @@ class SegmentationObjective:
 def train_segmenter(model, train_ds, cfg, *, seed: int = 0, epochs: Optional[int] = None,
                     batch_size: Optional[int] = None, valid_ds=None, class_weights: Optional[Tensor] = None,
                     out_dir=None, device=None, resume=None, valid_every: int = 1, save_at: Sequence[int] = (),
-                    on_epoch_end: Optional[Callable[[dict], None]] = None, progress: bool = True) -> TrainResult:
+                    on_epoch_end: Optional[Callable[[dict], None]] = None, progress: bool = True,
+                    sync_bn: bool = True, compile_f: bool = False) -> TrainResult:
     "Train segmenter `model` on `train_ds` as `cfg.TRAIN` says; validate on `valid_ds`; checkpoint to `out_dir`, resume from it."
-    model.to(resolve_device(device) if device is not None else model_device(model))
+    _, dev = start_processes(device if device is not None else model_device(model))   # under torchrun: this process's GPU
+    model.to(dev)
     objective = SegmentationObjective(model_device(model), cfg.TRAIN.IGNORE_LABEL, class_weights,
                                       validation_loader(valid_ds, cfg.TEST.BATCH_SIZE_PER_GPU), int(cfg.DEQ.F_THRES))
     return train_with_config(model, train_ds, cfg, objective, seed=seed, epochs=epochs, batch_size=batch_size,
                              out_dir=out_dir, resume=resume, valid_every=valid_every, save_at=save_at,
-                             on_epoch_end=on_epoch_end, progress=progress)
+                             on_epoch_end=on_epoch_end, progress=progress, sync_bn=sync_bn, compile_f=compile_f)
 
 # %% ../nbs/31_train_seg.ipynb #660fb5a1
 SHAPES_DEMO_CONFIG = 'shapes/seg_mdeq_SHAPES'
