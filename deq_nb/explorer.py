@@ -40,7 +40,6 @@ class LoadedTask:
     model: Any
     data: Any                  # a data set of (input, target, ...) items, or a Corpus
     f_eps: float
-    tgt_len: int = 0           # language model: segment length
 
 def load_task(task: str = 'demo-digits', *, data_root=None, weights=None, device='cpu', f_eps: float = 1e-7) -> LoadedTask:
     "The model and evaluation data of `task`, built by its kind as the runner builds them."
@@ -50,8 +49,7 @@ def load_task(task: str = 'demo-digits', *, data_root=None, weights=None, device
     setup = kind.setup(spec, params)
     data = kind.data(spec, setup, params)
     model = kind.model(spec, setup, data, params, resolve_device(device))
-    tgt_len = setup.config.eval_tgt_len if spec.kind == 'language_model' else 0
-    return LoadedTask(spec.name, spec.kind, spec.n_train, model, data, params.f_eps, tgt_len)
+    return LoadedTask(spec.name, spec.kind, spec.n_train, model, data, params.f_eps)
 
 # %% ../nbs/55_explorer.ipynb #2b5689dc
 @dataclass
@@ -94,7 +92,7 @@ def _record_image(t: LoadedTask, index: int, steps: list) -> SampleRecord:
 # %% ../nbs/55_explorer.ipynb #f7125393
 @torch.no_grad()
 def _record_text(t: LoadedTask, index: int, steps: list) -> SampleRecord:
-    it = LMOrderedIterator(t.data.split('valid'), 1, t.tgt_len, model_device(t.model))
+    it = LMOrderedIterator(t.data.split('valid'), 1, t.model.config.eval_tgt_len, model_device(t.model))
     if not 0 <= index < len(it): raise IndexError(f"sample {index}: the validation stream has {len(it)} segments (0..{len(it) - 1})")
     data, target, _ = it[index]
     m = t.model

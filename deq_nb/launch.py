@@ -14,6 +14,7 @@ import pandas as pd
 import submitit
 
 from .core import read_float, read_int, read_list, read_steps
+from .plots import PAPER_TASKS
 from .results import METHODS, read_results
 from .runner import default_results_path, read_run_params, run_task, task_weights
 from .stability import StabilityOutcome, pending_runs, requested_steps, run_stability_experiment
@@ -21,7 +22,7 @@ from .tasks import TASK_KINDS, get_task
 
 # %% auto #0
 __all__ = ['LAUNCHERS', 'CLUSTERS', 'Launcher', 'read_launcher', 'submitit_executor', 'run_jobs', 'run_stability_grid',
-           'fig2_rows', 'evaluate_steps', 'run_fig2_grid']
+           'fig2_rows', 'evaluate_steps', 'run_fig2_grid', 'demo_results']
 
 # %% ../nbs/71_launch.ipynb #6f5f890e
 LAUNCHERS = ('local', 'submitit')
@@ -148,3 +149,19 @@ def run_fig2_grid(tasks: Sequence[str], f_thres: int = 20, *, sweep=(), launcher
         if missing: calls.append((evaluate_steps, dict(task=task, steps=missing, params=params)))
     _, jobs = run_jobs(calls, launcher, 'fig2')
     return {task: fig2_rows(spec, params) for task, (spec, params) in plans.items()}, jobs
+
+# %% ../nbs/71_launch.ipynb #b49cae15
+def demo_results(results_dir='results', *, percent: float = 1.0, text_percent: float = 0.05,
+                 text_train_percent: float = 0.005, n_max_factor: int = 2, device='auto', progress: bool = True) -> dict:
+    "`{(task, split): rows}`: the demo curves of the paper's figures, evaluated where `results_dir` lacks them."
+    curves = {}
+    for train in (False, True):
+        tasks = [t for t in PAPER_TASKS['demo'] if not (train and get_task(t).kind == 'segmentation')]
+        lm = {t: get_task(t).kind == 'language_model' for t in tasks}
+        n_train = {t: get_task(t).n_train for t in tasks}
+        rows, _ = run_fig2_grid(tasks, n_train, sweep={t: f'1:{n_max_factor * n}' for t, n in n_train.items()},
+                                results_dir=results_dir, valid_on_train=train, device=device, progress=progress,
+                                percent={t: (text_train_percent if train else text_percent) if lm[t] else percent
+                                         for t in tasks})
+        curves |= {(t, 'train' if train else 'test'): r for t, r in rows.items()}
+    return curves

@@ -4,6 +4,7 @@
 
 # %% ../nbs/50_plots.ipynb #caf9de34
 from __future__ import annotations
+import functools
 
 import math
 from dataclasses import dataclass
@@ -21,14 +22,15 @@ import json
 from .core import write_atomically
 from .results import METHODS, read_results, rows_for, value_at, n_values, with_stability_columns
 from .runner import curve_rows, default_results_path
-from .tasks import evaluate_task, get_task, task_curve
+from .stability import STABILITY_KEY
+from .tasks import get_task, task_curve
 
 # %% auto #0
 __all__ = ['PAPER_RC', 'N_LABEL', 'CVG_LABEL', 'METHOD_LABELS', 'FIG2_PANELS', 'LOSS_PANELS', 'TRAIN_SPLIT_PANELS', 'PAPER_TASKS',
            'gap_curve', 'plot_gap_vs_iterations', 'panel_legend', 'GapPanel', 'panel_rows', 'resolve_n_train',
            'gap_figure', 'fig2', 'fig_loss', 'fig_train_split', 'save_figure', 'stability_summary', 'plot_stability',
            'stability_gap', 'plot_stability_gap', 'fig5', 'stability_table', 'figure_lines', 'save_figure_files',
-           'results_file', 'latest_curves', 'figure_tables', 'has_curve', 'demo_results', 'paper_figures']
+           'results_file', 'latest_curves', 'figure_tables', 'paper_figures']
 
 # %% ../nbs/50_plots.ipynb #6df105e4
 PAPER_RC = MappingProxyType({'xtick.labelsize': 6, 'ytick.labelsize': 6, 'axes.labelsize': 8,
@@ -378,43 +380,18 @@ def latest_curves(df: pd.DataFrame, x: str) -> pd.DataFrame:
 def figure_tables(results_dir, tasks: Sequence[str]) -> dict:
     "`{figure: {task: rows}}` for 'fig2', 'fig6_loss' and 'fig7_train_split' from `results_dir`; missing files left out."
     cls, seg, lm = tasks
+    read = functools.cache(read_results)   # each file read once, though several figures draw from it
     def table(task, *train):
-        found = [read_results(f) for f in (results_file(results_dir, task, t) for t in train) if f.is_file()]
+        found = [read(f) for f in (results_file(results_dir, task, t) for t in train) if f.is_file()]
         return latest_curves(pd.concat(found, ignore_index=True), task_curve(task).x) if found else None
     out = {'fig2': {cls: table(cls, False), seg: table(seg, False), lm: table(lm, False)},
            'fig6_loss': {cls: table(cls, False, True), lm: table(lm, True)},
            'fig7_train_split': {cls: table(cls, True), lm: table(lm, True)}}
     return {name: {t: v for t, v in tables.items() if v is not None} for name, tables in out.items()}
 
-# %% ../nbs/50_plots.ipynb #7cfe4fa2
-def has_curve(path, task: str) -> bool:
-    "Whether the results file `path` holds a curve of `task` (several N, N_train among them)."
-    if not Path(path).is_file(): return False
-    x, df = task_curve(task).x, read_results(path)
-    ns = set(pd.to_numeric(df[df['task'] == task][x]).dropna().astype(int))
-    return len(ns) > 2 and get_task(task).n_train in ns
-
-def demo_results(results_dir='results', *, percent: float = 1.0, text_percent: float = 0.05,
-                 text_train_percent: float = 0.005, n_max_factor: int = 2, device='auto', progress: bool = True) -> list:
-    "Evaluate the demo curves the figures need that `results_dir` lacks; returns the (task, split) pairs evaluated."
-    done = []
-    for task in PAPER_TASKS['demo']:
-        spec = get_task(task)
-        for train in (False,) if spec.kind == 'segmentation' else (False, True):
-            path = results_file(results_dir, task, train)
-            if has_curve(path, task): continue
-            text = text_train_percent if train else text_percent
-            evaluate_task(task, spec.n_train, sweep=f'1:{n_max_factor * spec.n_train}', results=path,
-                          valid_on_train=train, percent=text if spec.kind == 'language_model' else percent,
-                          device=device, progress=progress)
-            done.append((task, 'train' if train else 'test'))
-    return done
-
 # %% ../nbs/50_plots.ipynb #04a41901
 _DRAW = MappingProxyType({'fig2': lambda t: fig2(t, ncols=3), 'fig6_loss': lambda t: fig_loss(t, ncols=2),
                           'fig7_train_split': lambda t: fig_train_split(t, ncols=2)})
-
-_STABILITY_KEY = ('task', 'method', 'f_thres_train', 'seed', 'f_thres_val')
 
 def paper_figures(results_dir='results', figures_dir=None, *, demo: bool = False, stability_results=None,
                   stability_n_train: int = 18, delta: int = 7) -> dict:
@@ -430,7 +407,7 @@ def paper_figures(results_dir='results', figures_dir=None, *, demo: bool = False
     if stab.is_file():
         df = read_results(stab)
         df = with_stability_columns(df) if 'opts' in df.columns else df
-        df = df.drop_duplicates([c for c in _STABILITY_KEY if c in df.columns], keep='last')    # re-runs: the latest
+        df = df.drop_duplicates([c for c in STABILITY_KEY if c in df.columns], keep='last')    # re-runs: the latest
         fig = fig5(df, stability_n_train, delta, figsize=(7, 2))
         written['fig5_stability'] = save_figure_files(fig, figures_dir / 'fig5_stability')
         plt.close(fig)

@@ -23,8 +23,8 @@ from .train import (checkpoint_path, check_settings, final_checkpoint_path, load
                           run_settings, seed_everything, train_classifier, training_method)
 
 # %% auto #0
-__all__ = ['STABILITY_DATASETS', 'DEFAULT_BUDGETS', 'stability_config', 'run_dir', 'Budget', 'budget_for', 'StabilityModel',
-           'train_stability_model', 'evaluate_stability_model', 'experiment_rows', 'StabilityOutcome',
+__all__ = ['STABILITY_DATASETS', 'DEFAULT_BUDGETS', 'STABILITY_KEY', 'stability_config', 'run_dir', 'Budget', 'budget_for',
+           'StabilityModel', 'train_stability_model', 'evaluate_stability_model', 'experiment_rows', 'StabilityOutcome',
            'run_stability_experiment', 'requested_steps', 'model_steps', 'pending_runs']
 
 # %% ../nbs/35_stability.ipynb #068ac5d3
@@ -137,7 +137,8 @@ def evaluate_stability_model(spec: StabilityModel, steps: Sequence[int], *, resu
                     columns=dict(seed=spec.seed, method=spec.method))
 
 # %% ../nbs/35_stability.ipynb #2959a075
-_KEY = ['task', 'method', 'f_thres_train', 'seed', 'f_thres_val']
+STABILITY_KEY = ('task', 'method', 'f_thres_train', 'seed', 'f_thres_val')
+"What makes a row of the stability experiment one of its own: a re-run replaces the row of the same key."
 
 def experiment_rows(results, models: Sequence[StabilityModel], steps: Sequence[int], *, f_eps: float = 1e-7,
                     eval_percent: float = 1.0) -> pd.DataFrame:
@@ -153,8 +154,8 @@ def experiment_rows(results, models: Sequence[StabilityModel], steps: Sequence[i
         made = pd.Timestamp(m.checkpoint.stat().st_mtime, unit='s', tz='UTC').floor('s')
         keep |= (common & (df['weights'] == str(m.checkpoint)) & (df['task'] == m.dataset) & (df['method'] == m.method)
                  & (df['f_thres_train'] == m.n_train) & (df['seed'] == m.seed) & (stamps >= made)).fillna(False).astype(bool)
-    rows = df[keep].drop_duplicates(_KEY, keep='last')
-    return rows.sort_values(_KEY, kind='stable').reset_index(drop=True)
+    rows = df[keep].drop_duplicates(list(STABILITY_KEY), keep='last')
+    return rows.sort_values(list(STABILITY_KEY), kind='stable').reset_index(drop=True)
 
 # %% ../nbs/35_stability.ipynb #13a9ae50
 @dataclass
