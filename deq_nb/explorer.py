@@ -15,13 +15,12 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from IPython.display import display
-from matplotlib.ticker import MaxNLocator
 
 from .core import model_device, read_int, resolve_device
 from .data.text import LMOrderedIterator
 from .deq import SolveArgs
 from .evaluate import observe_steps, outcomes_at
-from .plots import CVG_LABEL, latest_curves, results_file
+from .plots import CVG_LABEL, latest_curves, mark_n_train, results_file
 from .results import read_results
 from .runner import read_run_params
 from .tasks import TASK_KINDS, get_task, task_curve
@@ -164,9 +163,8 @@ def _draw_answer(axs, record: SampleRecord, n: int, facts: dict):
 
 # %% ../nbs/55_explorer.ipynb #7f917cbd
 def _mark(ax, n: int, n_train: int):
-    ax.axvline(n_train, color='black', linestyle='--', linewidth=1, label=f'$N_{{train}}$ = {n_train}')
+    mark_n_train(ax, n_train)
     ax.axvline(n, color='C3', linewidth=1.5, label=f'N = {n}')
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 def _draw_residual(ax, record: SampleRecord, n: int, tol: float = 1e-3):
     ns = sorted(record.residual)

@@ -27,10 +27,10 @@ from .tasks import get_task, task_curve
 
 # %% auto #0
 __all__ = ['PAPER_RC', 'N_LABEL', 'CVG_LABEL', 'METHOD_LABELS', 'FIG2_PANELS', 'LOSS_PANELS', 'TRAIN_SPLIT_PANELS', 'PAPER_TASKS',
-           'gap_curve', 'plot_gap_vs_iterations', 'panel_legend', 'GapPanel', 'panel_rows', 'resolve_n_train',
-           'gap_figure', 'fig2', 'fig_loss', 'fig_train_split', 'save_figure', 'stability_summary', 'plot_stability',
-           'stability_gap', 'plot_stability_gap', 'fig5', 'stability_table', 'figure_lines', 'save_figure_files',
-           'results_file', 'latest_curves', 'figure_tables', 'paper_figures']
+           'mark_n_train', 'gap_curve', 'plot_gap_vs_iterations', 'panel_legend', 'GapPanel', 'panel_rows',
+           'resolve_n_train', 'gap_figure', 'fig2', 'fig_loss', 'fig_train_split', 'save_figure', 'stability_summary',
+           'plot_stability', 'stability_gap', 'plot_stability_gap', 'fig5', 'stability_table', 'figure_lines',
+           'save_figure_files', 'results_file', 'latest_curves', 'figure_tables', 'paper_figures']
 
 # %% ../nbs/50_plots.ipynb #6df105e4
 PAPER_RC = MappingProxyType({'xtick.labelsize': 6, 'ytick.labelsize': 6, 'axes.labelsize': 8,
@@ -40,6 +40,11 @@ PAPER_RC = MappingProxyType({'xtick.labelsize': 6, 'ytick.labelsize': 6, 'axes.l
 N_LABEL = r'$N + \Delta N$ (test-time iterations)'
 CVG_LABEL = 'Relative residual'
 METHOD_LABELS = MappingProxyType({'ift': 'IFT', 'unrolled': 'Unrolled'})
+
+def mark_n_train(ax, n_train: int):
+    "The training N as a dashed vertical line (named in the legend), and integer ticks on the N axis."
+    ax.axvline(n_train, color='black', linestyle='--', linewidth=1, label=f'$N_{{train}}$ = {n_train}')
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 # %% ../nbs/50_plots.ipynb #8076d24d
 def gap_curve(df: pd.DataFrame, n_train: int, y: str = 'top1', x: str = 'f_thres_val',
@@ -68,11 +73,10 @@ def plot_gap_vs_iterations(ax, df: pd.DataFrame, x: str = 'f_thres_val', y: str 
     curve = gap_curve(df, n_train, y, x, higher_is_better, cvg)
     ax.plot(curve['n'], curve['gap'], color='C0', marker='o', markersize=2.5, zorder=3,
             label=label or ylabel.replace('↓', '').strip())
-    ax.axvline(n_train, color='black', linestyle='--', linewidth=1, label=f'$N_{{train}}$ = {n_train}')
+    mark_n_train(ax, n_train)
     ax.axhline(0, color='red', linestyle='--', linewidth=1, label=f'no gap (value at $N_{{train}}$)')
     ax.set_yscale('symlog', **({} if linthresh is None else {'linthresh': linthresh}))
     if yfmt: ax.yaxis.set_major_formatter(StrMethodFormatter(yfmt))
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(N_LABEL)
     ax.set_ylabel(ylabel, color='C0')
     ax.tick_params(axis='y', colors='C0')
@@ -267,9 +271,8 @@ def plot_stability(ax, df: pd.DataFrame, n_train: int = 18, x: str = 'f_thres_va
     "Fig. 5 on `ax`: mean ± std over seeds of `y` vs N+ΔN, one errorbar curve per method; returns the summary."
     summary = stability_summary(df, n_train, x, y, methods, exclude_seeds)
     _errorbars(ax, summary, 'n', methods)
-    ax.axvline(n_train, color='black', linestyle='--', linewidth=1, label=f'$N_{{train}}$ = {n_train}')
+    mark_n_train(ax, n_train)
     ax.set_xlabel(N_LABEL); ax.set_ylabel(ylabel)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend()
     return summary
 
